@@ -1,0 +1,33 @@
+# govqa: `make run` sets everything up and serves; `make test` sets up and runs the tests.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+MODEL_DIR := models/m3e-small
+
+.PHONY: setup model index run test clean
+
+setup: $(VENV)/.installed model
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+model: $(VENV)/.installed
+	$(BIN)/python scripts/fetch_model.py --target $(MODEL_DIR)
+
+index: setup
+	$(BIN)/govqa build
+
+run: index
+	GOVQA_HOST=$(HOST) GOVQA_PORT=$(PORT) $(BIN)/govqa serve
+
+test: setup
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) models indexes

@@ -1,0 +1,208 @@
+"""Building an index version from a corpus: chunk, tokenize, embed (reusing vectors), store, publish."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import bm25s
+import faiss
+import numpy as np
+
+from index import store
+from index.chunking import ChunkedDocument, ChunkerSettings, chunk_document
+from index.documents import Document
+from index.embedding import Embedder
+from index.tokenizing import KeywordTokenizer, mine_terms
+
+log = logging.getLogger(__name__)
+
+DOCUMENTS_FILE = "documents.jsonl"
+CHUNKS_FILE = "chunks.jsonl"
+SENTENCES_FILE = "sentences.jsonl"
+DENSE_FILE = "dense.faiss"
+SENTENCE_VECTORS_FILE = "sentence_vectors.npy"
+BM25_DIR = "bm25"
+USERDICT_FILE = "userdict.txt"
+INDEX_TYPES = ("flat", "hnsw")
+
+
+@dataclass
+class BuildResult:
+    version: str
+    path: Path
+    skipped: bool
+    seconds: float
+    documents: int = 0
+    chunks: int = 0
+    sentences: int = 0
+    embedded: int = 0
+    reused: int = 0
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+def keyword_text(chunk) -> str:  # noqa: ANN001 - a Chunk
+    """What BM25 indexes for a chunk: its section path and text, plus the author of its essay."""
+    return f"{chunk.author}\n{chunk.embed_text}" if chunk.author else chunk.embed_text
+
+
+def build_fingerprint(documents: list[Document], model_fingerprint: str, chunker: ChunkerSettings, index_type: str) -> str:
+    """Identifies everything an index is built from; equal fingerprints mean nothing to rebuild."""
+    payload = {
+        "format": store.FORMAT_VERSION,
+        "model": model_fingerprint,
+        "chunker": chunker.to_dict(),
+        "index_type": index_type,
+        "documents": {d.doc_id: [d.sha256, d.meta.to_dict()] for d in documents},
+        "code": CODE_REVISION,
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+# Bump when cleaning, chunking or tokenizing changes what an unchanged corpus produces.
+CODE_REVISION = 1
+
+
+def previous_vectors(root: Path, model_fingerprint: str) -> dict[str, np.ndarray]:
+    """Vectors of the current version by text hash, when it was built with the same model."""
+    try:
+        directory = store.current_dir(root)
+        manifest = store.read_manifest(directory)
+    except store.IndexUnavailable:
+        return {}
+    if manifest.get("model", {}).get("fingerprint") != model_fingerprint:
+        return {}
+    try:
+        cache: dict[str, np.ndarray] = {}
+        chunks = store.read_jsonl(directory / CHUNKS_FILE)
+        dense = faiss.read_index(str(directory / DENSE_FILE))
+        for i, row in enumerate(chunks):
+            cache[row["embed_hash"]] = dense.reconstruct(i)
+        sentences = store.read_jsonl(directory / SENTENCES_FILE)
+        vectors = np.load(directory / SENTENCE_VECTORS_FILE, allow_pickle=False)
+        for row, vector in zip(sentences, vectors):
+            cache[row["embed_hash"]] = vector
+        return cache
+    except Exception as exc:  # a damaged old version only costs re-embedding
+        log.warning("not reusing embeddings of %s: %s", directory, exc)
+        return {}
+
+
+def embed_all(texts: list[str], embedder: Embedder, cache: dict[str, np.ndarray], progress: bool) -> tuple[np.ndarray, int]:
+    """Vectors for texts, computing only those not in the cache; returns how many were computed."""
+    hashes = [text_hash(t) for t in texts]
+    missing = sorted({h: t for h, t in zip(hashes, texts) if h not in cache}.items(), key=lambda kv: len(kv[1]))
+    if missing:
+        vectors = embedder.encode([t for _, t in missing], batch_size=32, progress=progress)
+        cache.update({h: v for (h, _), v in zip(missing, vectors)})
+    matrix = np.stack([cache[h] for h in hashes]) if hashes else np.zeros((0, embedder.dimension), np.float32)
+    return np.ascontiguousarray(matrix, dtype=np.float32), len(missing)
+
+
+def dense_index(vectors: np.ndarray, index_type: str) -> faiss.Index:
+    """A FAISS inner-product index over normalized vectors (exact, or HNSW for large corpora)."""
+    dimension = vectors.shape[1]
+    if index_type == "flat":
+        index = faiss.IndexFlatIP(dimension)
+    elif index_type == "hnsw":
+        index = faiss.IndexHNSWFlat(dimension, 32, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = 80
+    else:
+        raise ValueError(f"unknown index type {index_type!r}; choose one of {INDEX_TYPES}")
+    if len(vectors):
+        index.add(vectors)
+    return index
+
+
+def chunk_rows(docs: list[ChunkedDocument]) -> tuple[list[dict], list[dict]]:
+    """Chunk and sentence tables with global sentence numbers."""
+    chunk_table, sentence_table = [], []
+    for doc in docs:
+        chunk_base, sentence_base = len(chunk_table), len(sentence_table)
+        for chunk in doc.chunks:
+            row = asdict(chunk)
+            row.update(
+                section=list(chunk.section),
+                first_sentence=chunk.first_sentence + sentence_base,
+                last_sentence=chunk.last_sentence + sentence_base,
+                embed_hash=text_hash(chunk.embed_text),
+                keyword_text=keyword_text(chunk),
+            )
+            chunk_table.append(row)
+        for sentence in doc.sentences:
+            row = asdict(sentence)
+            row.update(chunk=sentence.chunk + chunk_base, embed_hash=text_hash(sentence.embed_text))
+            sentence_table.append(row)
+    return chunk_table, sentence_table
+
+
+def build_index(
+    documents: list[Document],
+    embedder: Embedder,
+    root: Path,
+    *,
+    chunker: ChunkerSettings | None = None,
+    index_type: str = "flat",
+    keep: int = 3,
+    force: bool = False,
+    progress: bool = False,
+) -> BuildResult:
+    """Build and publish a new index version, unless the current one was built from the same inputs."""
+    started = time.perf_counter()
+    chunker = chunker or ChunkerSettings()
+    root.mkdir(parents=True, exist_ok=True)
+    fingerprint = build_fingerprint(documents, embedder.fingerprint, chunker, index_type)
+    if not force:
+        try:
+            directory = store.current_dir(root)
+            if store.read_manifest(directory).get("fingerprint") == fingerprint:
+                return BuildResult(directory.name, directory, True, time.perf_counter() - started)
+        except store.IndexUnavailable:
+            pass
+
+    chunked = [chunk_document(d.doc_id, d.text, chunker) for d in documents]
+    chunk_table, sentence_table = chunk_rows(chunked)
+    bylines = sorted({c["author"] for c in chunk_table if c["author"]})
+    tokenizer = KeywordTokenizer(mine_terms((c["embed_text"] for c in chunk_table), bylines))
+    corpus_tokens = [tokenizer.tokenize(c["keyword_text"], normalized=False) for c in chunk_table]
+
+    cache = previous_vectors(root, embedder.fingerprint)
+    chunk_vectors, embedded_chunks = embed_all([c["embed_text"] for c in chunk_table], embedder, cache, progress)
+    sentence_vectors, embedded_sentences = embed_all([s["embed_text"] for s in sentence_table], embedder, cache, progress)
+
+    version = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ") + "-" + fingerprint[:8]
+    with store.staging(root) as staged:
+        store.write_jsonl(staged / DOCUMENTS_FILE, [{"meta": d.meta.to_dict(), "text": d.text, "sha256": d.sha256} for d in documents])
+        store.write_jsonl(staged / CHUNKS_FILE, chunk_table)
+        store.write_jsonl(staged / SENTENCES_FILE, sentence_table)
+        faiss.write_index(dense_index(chunk_vectors, index_type), str(staged / DENSE_FILE))
+        np.save(staged / SENTENCE_VECTORS_FILE, sentence_vectors, allow_pickle=False)
+        keyword = bm25s.BM25()
+        keyword.index(corpus_tokens, show_progress=False)
+        keyword.save(str(staged / BM25_DIR))
+        tokenizer.save(staged / USERDICT_FILE)
+        seconds = time.perf_counter() - started
+        manifest = {
+            "fingerprint": fingerprint,
+            "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "model": {"name": embedder.name, "fingerprint": embedder.fingerprint, "dimension": int(chunk_vectors.shape[1])},
+            "chunker": chunker.to_dict(),
+            "index_type": index_type,
+            "corpus": {d.doc_id: d.sha256 for d in documents},
+            "counts": {"documents": len(documents), "chunks": len(chunk_table), "sentences": len(sentence_table)},
+            "build_seconds": round(seconds, 3),
+        }
+        path = store.publish(root, staged, version, manifest)
+    store.prune(root, keep)
+    return BuildResult(
+        version, path, False, time.perf_counter() - started, len(documents), len(chunk_table), len(sentence_table),
+        embedded_chunks + embedded_sentences, len(chunk_table) + len(sentence_table) - embedded_chunks - embedded_sentences,
+    )

@@ -1,0 +1,123 @@
+"""The default backend: a FAISS inner-product index and a bm25s keyword index, in memory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import bm25s
+import faiss
+import numpy as np
+
+from index import store
+from index.backend import ChunkRecord, Hit, SentenceRecord
+from index.build import (
+    BM25_DIR,
+    CHUNKS_FILE,
+    DENSE_FILE,
+    DOCUMENTS_FILE,
+    SENTENCE_VECTORS_FILE,
+    SENTENCES_FILE,
+    USERDICT_FILE,
+)
+from index.documents import DocumentMeta
+from index.tokenizing import KeywordTokenizer
+
+CHUNK_FIELDS = ChunkRecord.__dataclass_fields__.keys()
+SENTENCE_FIELDS = SentenceRecord.__dataclass_fields__.keys()
+
+
+class FaissBM25Index:
+    """One loaded, verified index version."""
+
+    def __init__(self, directory: Path, manifest: dict) -> None:
+        self.directory = directory
+        self.manifest = manifest
+        self.version: str = manifest["version"]
+        documents = store.read_jsonl(directory / DOCUMENTS_FILE)
+        self.documents = {d["meta"]["doc_id"]: DocumentMeta(**d["meta"]) for d in documents}
+        self.texts: dict[str, str] = {d["meta"]["doc_id"]: d["text"] for d in documents}
+        self.chunks = [
+            ChunkRecord(**{**{k: row[k] for k in CHUNK_FIELDS}, "section": tuple(row["section"])})
+            for row in store.read_jsonl(directory / CHUNKS_FILE)
+        ]
+        self.sentences = [SentenceRecord(**{k: row[k] for k in SENTENCE_FIELDS}) for row in store.read_jsonl(directory / SENTENCES_FILE)]
+        self._dense = faiss.read_index(str(directory / DENSE_FILE))
+        self._sentence_vectors = np.load(directory / SENTENCE_VECTORS_FILE, allow_pickle=False)
+        self._bm25 = bm25s.BM25.load(str(directory / BM25_DIR), mmap=False)
+        self._tokenizer = KeywordTokenizer.from_file(directory / USERDICT_FILE)
+        self._doc_of_chunk = np.array([c.doc_id for c in self.chunks])
+        self._check_shapes()
+
+    def _check_shapes(self) -> None:
+        counts = self.manifest.get("counts", {})
+        if self._dense.ntotal != len(self.chunks) or counts.get("chunks") != len(self.chunks):
+            raise store.IndexUnavailable(f"index {self.directory}: vector count does not match the chunk table")
+        if len(self._sentence_vectors) != len(self.sentences):
+            raise store.IndexUnavailable(f"index {self.directory}: sentence vectors do not match the sentence table")
+        for chunk in self.chunks:
+            if self.texts[chunk.doc_id][chunk.start:chunk.end] != chunk.text:
+                raise store.IndexUnavailable(f"index {self.directory}: chunk {chunk.chunk_id} no longer matches its document")
+
+    @property
+    def dimension(self) -> int:
+        return int(self._dense.d)
+
+    def _mask(self, doc_ids: frozenset[str] | None) -> np.ndarray | None:
+        return None if doc_ids is None else np.isin(self._doc_of_chunk, list(doc_ids))
+
+    def dense(self, vector: np.ndarray, k: int, doc_ids: frozenset[str] | None = None) -> list[Hit]:
+        query = np.ascontiguousarray(vector.reshape(1, -1), dtype=np.float32)
+        mask = self._mask(doc_ids)
+        params = None
+        if mask is not None:
+            allowed = np.flatnonzero(mask).astype(np.int64)
+            if not len(allowed):
+                return []
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
+        k = min(k, self._dense.ntotal)
+        scores, ids = self._dense.search(query, k, params=params) if params else self._dense.search(query, k)
+        return [Hit(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+
+    def keyword(self, tokens: list[str], k: int, doc_ids: frozenset[str] | None = None) -> list[Hit]:
+        vocab = self._bm25.vocab_dict
+        ids = [vocab[t] for t in tokens if t in vocab]
+        if not ids:
+            return []
+        scores = self._bm25.get_scores(ids)
+        mask = self._mask(doc_ids)
+        if mask is not None:
+            scores = np.where(mask, scores, 0.0)
+        k = min(k, len(scores))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [Hit(int(i), float(scores[i])) for i in top if scores[i] > 0]
+
+    def sentence_vectors(self, positions: list[int]) -> np.ndarray:
+        return self._sentence_vectors[positions]
+
+    def tokenize(self, text: str) -> list[str]:
+        return self._tokenizer.tokenize(text)
+
+
+def load_index(root: Path, *, model_name: str | None = None, dimension: int | None = None, verify: bool = True) -> FaissBM25Index:
+    """Load the current version under root, refusing one that is damaged or built for another model."""
+    directory = store.current_dir(root)
+    manifest = store.read_manifest(directory)
+    model = manifest.get("model", {})
+    if model_name is not None and model.get("name") != model_name:
+        raise store.IndexUnavailable(
+            f"index {directory.name} was built with model {model.get('name')!r}, but GOVQA_MODEL is {model_name!r}; "
+            "rebuild with `govqa build`"
+        )
+    if dimension is not None and model.get("dimension") != dimension:
+        raise store.IndexUnavailable(
+            f"index {directory.name} holds {model.get('dimension')}-d vectors, the model makes {dimension}-d; rebuild with `govqa build`"
+        )
+    if verify:
+        store.verify(directory, manifest)
+    try:
+        return FaissBM25Index(directory, manifest)
+    except store.IndexUnavailable:
+        raise
+    except (OSError, ValueError, KeyError, RuntimeError, TypeError) as exc:
+        raise store.IndexUnavailable(f"index {directory.name} cannot be read ({type(exc).__name__}: {exc}); rebuild with `govqa build`") from exc

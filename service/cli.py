@@ -1,0 +1,98 @@
+"""The govqa command line: build the index, search it, serve it."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from service.settings import Mode, Settings
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="govqa: cited answers from documents on AI governance.")
+
+
+def settings_with(**overrides) -> Settings:  # noqa: ANN003 - CLI options, None when not given
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+@app.command()
+def build(
+    corpus: Annotated[Optional[Path], typer.Option(help="corpus directory (default: GOVQA_CORPUS)")] = None,
+    index_dir: Annotated[Optional[Path], typer.Option(help="index root (default: GOVQA_INDEX_DIR)")] = None,
+    model: Annotated[Optional[str], typer.Option(help="sentence-transformers model (default: GOVQA_MODEL)")] = None,
+    force: Annotated[bool, typer.Option(help="rebuild even when the corpus, model and settings are unchanged")] = False,
+) -> None:
+    """Build a new index version from the corpus and publish it atomically."""
+    from index.build import build_index
+    from index.documents import load_corpus
+    from service.runtime import chunker_settings, make_embedder
+
+    settings = settings_with(corpus=corpus, index_dir=index_dir, model=model)
+    documents = load_corpus(settings.corpus)
+    result = build_index(
+        documents,
+        make_embedder(settings),
+        settings.index_dir,
+        chunker=chunker_settings(settings),
+        index_type=settings.index_type,
+        keep=settings.keep_versions,
+        force=force,
+        progress=sys.stderr.isatty(),
+    )
+    if result.skipped:
+        typer.echo(f"index {result.version} is up to date ({result.path})")
+    else:
+        typer.echo(
+            f"built index {result.version}: {result.documents} documents, {result.chunks} chunks, "
+            f"{result.sentences} sentences ({result.embedded} embedded, {result.reused} reused) in {result.seconds:.1f} s"
+        )
+
+
+@app.command()
+def search(
+    question: str,
+    k: Annotated[int, typer.Option("-k", "--top-k", min=1, max=50)] = 5,
+    mode: Annotated[Optional[str], typer.Option(help="hybrid, dense or keyword")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Print the passages that best match a question."""
+    from service.runtime import open_retriever
+
+    if mode is not None and mode not in Mode.__args__:
+        raise typer.BadParameter(f"mode must be one of {', '.join(Mode.__args__)}", param_hint="--mode")
+    retriever = open_retriever(Settings())
+    passages = retriever.search(question, k=k, mode=mode)
+    if as_json:
+        from service.schemas import passage_out
+
+        typer.echo(json.dumps([passage_out(p).model_dump() for p in passages], ensure_ascii=False, indent=2))
+        return
+    for p in passages:
+        section = " / ".join(p.chunk.section) or "-"
+        typer.echo(f"[{p.rank}] {p.score:.4f}  {p.doc_id}  {section}  [{p.chunk.start}:{p.chunk.end}]")
+        typer.echo("    " + p.chunk.text.replace("\n", " ")[:300])
+
+
+@app.command()
+def serve(
+    host: Annotated[Optional[str], typer.Option(help="bind address (default: GOVQA_HOST)")] = None,
+    port: Annotated[Optional[int], typer.Option(help="port (default: GOVQA_PORT)")] = None,
+) -> None:
+    """Serve the HTTP API."""
+    import uvicorn
+
+    from service.app import create_app
+
+    settings = settings_with(host=host, port=port)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,37 @@
+"""govqa's settings: one object, read from GOVQA_* environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_MODEL_DIR = PROJECT_ROOT / "models" / "m3e-small"
+
+Mode = Literal["hybrid", "dense", "keyword"]
+
+
+class Settings(BaseSettings):
+    """Everything configurable. Paths default to the project's own folders."""
+
+    model_config = SettingsConfigDict(env_prefix="GOVQA_", protected_namespaces=())
+
+    model: str = Field(str(DEFAULT_MODEL_DIR), description="sentence-transformers model: a local directory or a hub name")
+    corpus: Path = Field(PROJECT_ROOT / "corpus", description="directory of .txt/.md documents (+ metadata.json)")
+    index_dir: Path = Field(PROJECT_ROOT / "indexes" / "default", description="root of the versioned index")
+    index_type: Literal["flat", "hnsw"] = "flat"
+    keep_versions: int = Field(3, ge=1)
+    min_chunk_chars: int = Field(150, ge=20)
+    max_chunk_chars: int = Field(400, ge=50)
+    torch_threads: int | None = Field(None, ge=1)
+
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=0, le=65535)
+
+    mode: Mode = "hybrid"
+    top_k: int = Field(5, ge=1, le=50)
+    candidates: int = Field(50, ge=1, description="candidates taken from each retriever before fusion")
+    rrf_k: int = Field(60, ge=1, description="the constant k of reciprocal-rank fusion")

@@ -1,0 +1,40 @@
+"""Shared fixtures: one real index of the bundled corpus, built once per test session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from index.build import build_index
+from index.documents import load_corpus
+from service.runtime import make_embedder, open_retriever
+from service.settings import PROJECT_ROOT, Settings
+
+CORPUS = PROJECT_ROOT / "corpus"
+
+
+@pytest.fixture(scope="session")
+def corpus_documents():
+    return load_corpus(CORPUS)
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings(index_dir=tmp_path_factory.mktemp("index") / "root", corpus=CORPUS)
+
+
+@pytest.fixture(scope="session")
+def embedder(settings: Settings):
+    return make_embedder(settings)
+
+
+@pytest.fixture(scope="session")
+def built_index(settings: Settings, embedder, corpus_documents) -> Path:
+    build_index(corpus_documents, embedder, settings.index_dir)
+    return settings.index_dir
+
+
+@pytest.fixture(scope="session")
+def retriever(settings: Settings, embedder, built_index):
+    return open_retriever(settings, embedder)

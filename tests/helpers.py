@@ -1,0 +1,33 @@
+"""Test helpers: a small deterministic embedder for unit tests of chunking and storage only."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+
+import numpy as np
+
+
+class HashEmbedder:
+    """Character-bigram hashing into a few dimensions: deterministic, instant, no model."""
+
+    name = "hash-embedder"
+    fingerprint = "hash-embedder-v1"
+    dimension = 32
+
+    def __init__(self, fail_after: int | None = None, delay: float = 0.0) -> None:
+        self.calls = 0
+        self.fail_after = fail_after
+        self.delay = delay
+
+    def encode(self, texts: list[str], *, batch_size: int = 32, progress: bool = False) -> np.ndarray:
+        self.calls += 1
+        if self.fail_after is not None and self.calls > self.fail_after:
+            raise RuntimeError("embedding failed on purpose")
+        time.sleep(self.delay)
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for a, b in zip(text, text[1:] + " "):
+                out[row, int(hashlib.md5((a + b).encode()).hexdigest(), 16) % self.dimension] += 1.0
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.where(norms == 0, 1, norms)

@@ -1,0 +1,144 @@
+"""Index versions: build, load, atomic publication, refusal of damaged or mismatched indexes.
+
+These tests use a small deterministic embedder: they exercise storage, not retrieval.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from helpers import HashEmbedder
+from index import store
+from index.build import CHUNKS_FILE, DENSE_FILE, build_index
+from index.documents import Document, DocumentMeta, load_corpus
+from index.faiss_bm25 import load_index
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture()
+def small_corpus(corpus_documents: list[Document]) -> list[Document]:
+    return corpus_documents[:2]
+
+
+def test_build_load_round_trip(tmp_path: Path, small_corpus) -> None:
+    result = build_index(small_corpus, HashEmbedder(), tmp_path)
+    index = load_index(tmp_path)
+    assert index.version == result.version
+    assert len(index.chunks) == result.chunks and len(index.sentences) == result.sentences
+    assert set(index.documents) == {d.doc_id for d in small_corpus}
+    for chunk in index.chunks:
+        assert index.texts[chunk.doc_id][chunk.start:chunk.end] == chunk.text
+    manifest = index.manifest
+    assert manifest["model"] == {"name": "hash-embedder", "fingerprint": "hash-embedder-v1", "dimension": 32}
+    assert manifest["corpus"] == {d.doc_id: d.sha256 for d in small_corpus}
+    assert manifest["counts"]["chunks"] == result.chunks
+
+
+def test_unchanged_corpus_is_not_rebuilt_and_forced_rebuild_reuses_vectors(tmp_path: Path, small_corpus) -> None:
+    first = build_index(small_corpus, HashEmbedder(), tmp_path)
+    again = build_index(small_corpus, HashEmbedder(), tmp_path)
+    assert again.skipped and again.version == first.version
+    embedder = HashEmbedder()
+    forced = build_index(small_corpus, embedder, tmp_path, force=True)
+    assert not forced.skipped and forced.version != first.version
+    assert forced.embedded == 0 and forced.reused == first.chunks + first.sentences and embedder.calls == 0
+
+
+def test_changed_document_reembeds_only_what_changed(tmp_path: Path, small_corpus) -> None:
+    first = build_index(small_corpus, HashEmbedder(), tmp_path)
+    doc = small_corpus[1]
+    edited = Document(doc.meta, doc.text + "\n\n新增的一段文字，说明文件更新之后只需要重新计算这一段的向量。\n")
+    second = build_index([small_corpus[0], edited], HashEmbedder(), tmp_path)
+    assert 0 < second.embedded <= 4
+    assert second.reused >= first.chunks + first.sentences - 4
+
+
+def test_failing_build_leaves_the_old_index_serving(tmp_path: Path, small_corpus) -> None:
+    first = build_index(small_corpus, HashEmbedder(), tmp_path)
+    with pytest.raises(RuntimeError, match="on purpose"):
+        build_index(small_corpus, HashEmbedder(fail_after=0), tmp_path, force=True)
+    assert load_index(tmp_path).version == first.version
+    assert not list((tmp_path / store.VERSIONS).glob(f"{store.TMP_PREFIX}*"))
+
+
+def test_killed_build_leaves_the_old_index_serving(tmp_path: Path, small_corpus) -> None:
+    first = build_index(small_corpus, HashEmbedder(), tmp_path)
+    script = (
+        "import sys; sys.path[:0] = [sys.argv[1], sys.argv[1] + '/tests'];"
+        "from pathlib import Path; from helpers import HashEmbedder; from index.build import build_index;"
+        "from index.documents import load_corpus;"
+        "build_index(load_corpus(Path(sys.argv[1]) / 'corpus'), HashEmbedder(delay=0.3), Path(sys.argv[2]))"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script, str(ROOT), str(tmp_path)])
+    deadline = time.time() + 60
+    while time.time() < deadline and not list((tmp_path / store.VERSIONS).glob(f"{store.TMP_PREFIX}*")):
+        time.sleep(0.05)
+    time.sleep(0.5)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert load_index(tmp_path).version == first.version
+    # the next build cleans up what the killed one left
+    build_index(small_corpus, HashEmbedder(), tmp_path, force=True)
+    assert not list((tmp_path / store.VERSIONS).glob(f"{store.TMP_PREFIX}*"))
+
+
+def test_damaged_file_is_refused_by_name(tmp_path: Path, small_corpus) -> None:
+    result = build_index(small_corpus, HashEmbedder(), tmp_path)
+    target = result.path / DENSE_FILE
+    data = bytearray(target.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    target.write_bytes(bytes(data))
+    with pytest.raises(store.IndexUnavailable, match=DENSE_FILE):
+        load_index(tmp_path)
+
+
+def test_truncated_table_is_refused(tmp_path: Path, small_corpus) -> None:
+    result = build_index(small_corpus, HashEmbedder(), tmp_path)
+    (result.path / CHUNKS_FILE).write_text("", encoding="utf-8")
+    with pytest.raises(store.IndexUnavailable, match="damaged"):
+        load_index(tmp_path)
+
+
+def test_mismatched_model_dimension_and_format_are_refused(tmp_path: Path, small_corpus) -> None:
+    result = build_index(small_corpus, HashEmbedder(), tmp_path)
+    with pytest.raises(store.IndexUnavailable, match="built with model 'hash-embedder'"):
+        load_index(tmp_path, model_name="another-model")
+    with pytest.raises(store.IndexUnavailable, match="32-d"):
+        load_index(tmp_path, dimension=512)
+    manifest_path = result.path / store.MANIFEST
+    manifest = json.loads(manifest_path.read_text())
+    manifest["format_version"] = 999
+    manifest_path.write_text(json.dumps(manifest))
+    with pytest.raises(store.IndexUnavailable, match="format version 999"):
+        load_index(tmp_path)
+
+
+def test_missing_index_says_how_to_build(tmp_path: Path) -> None:
+    with pytest.raises(store.IndexUnavailable, match="govqa build"):
+        load_index(tmp_path / "nothing")
+
+
+def test_old_versions_are_pruned(tmp_path: Path, small_corpus) -> None:
+    versions = [build_index(small_corpus, HashEmbedder(), tmp_path, force=True, keep=2).version for _ in range(4)]
+    remaining = sorted(p.name for p in (tmp_path / store.VERSIONS).iterdir())
+    assert remaining == sorted(versions[-2:])
+    assert load_index(tmp_path).version == versions[-1]
+
+
+def test_document_without_metadata_takes_its_first_line_as_title(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "note.md").write_text("# 一份备忘录\n\n这是一份没有元数据记录的文件，它仍然会被索引，标题取自第一行。\n", encoding="utf-8")
+    (docs := load_corpus(corpus))
+    assert docs[0].meta == DocumentMeta(doc_id="note", title="一份备忘录")
+    build_index(docs, HashEmbedder(), tmp_path / "index")
+    assert load_index(tmp_path / "index").documents["note"].title == "一份备忘录"
