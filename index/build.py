@@ -168,18 +168,18 @@ def build_index(
         except store.IndexUnavailable:
             pass
 
-    chunked = [chunk_document(d.doc_id, d.text, chunker) for d in documents]
-    chunk_table, sentence_table = chunk_rows(chunked)
-    bylines = sorted({c["author"] for c in chunk_table if c["author"]})
-    tokenizer = KeywordTokenizer(mine_terms((c["embed_text"] for c in chunk_table), bylines))
-    corpus_tokens = [tokenizer.tokenize(c["keyword_text"], normalized=False) for c in chunk_table]
-
-    cache = previous_vectors(root, embedder.fingerprint)
-    chunk_vectors, embedded_chunks = embed_all([c["embed_text"] for c in chunk_table], embedder, cache, progress)
-    sentence_vectors, embedded_sentences = embed_all([s["embed_text"] for s in sentence_table], embedder, cache, progress)
-
-    version = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ") + "-" + fingerprint[:8]
     with store.staging(root) as staged:
+        chunked = [chunk_document(d.doc_id, d.text, chunker) for d in documents]
+        chunk_table, sentence_table = chunk_rows(chunked)
+        bylines = sorted({c["author"] for c in chunk_table if c["author"]})
+        tokenizer = KeywordTokenizer(mine_terms((c["embed_text"] for c in chunk_table), bylines))
+        corpus_tokens = [tokenizer.tokenize(c["keyword_text"], normalized=False) for c in chunk_table]
+
+        cache = previous_vectors(root, embedder.fingerprint)
+        chunk_vectors, embedded_chunks = embed_all([c["embed_text"] for c in chunk_table], embedder, cache, progress)
+        sentence_vectors, embedded_sentences = embed_all([s["embed_text"] for s in sentence_table], embedder, cache, progress)
+
+        version = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ") + "-" + fingerprint[:8]
         store.write_jsonl(staged / DOCUMENTS_FILE, [{"meta": d.meta.to_dict(), "text": d.text, "sha256": d.sha256} for d in documents])
         store.write_jsonl(staged / CHUNKS_FILE, chunk_table)
         store.write_jsonl(staged / SENTENCES_FILE, sentence_table)

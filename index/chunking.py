@@ -108,20 +108,16 @@ def balanced_runs(sentences: list[Span], max_chars: int) -> list[list[Span]]:
 
 
 def pack(runs: list[list[Span]], settings: ChunkerSettings) -> list[list[Span]]:
-    """Merge consecutive runs while the open chunk is below min_chars and the merge fits max_chars."""
+    """Merge neighbouring runs when either is below min_chars and together they fit max_chars."""
     chunks: list[list[Span]] = []
     for run in runs:
         if chunks:
             last = chunks[-1]
-            size, merged = last[-1][1] - last[0][0], run[-1][1] - last[0][0]
-            if size < settings.min_chars and merged <= settings.max_chars:
+            small = min(last[-1][1] - last[0][0], run[-1][1] - run[0][0]) < settings.min_chars
+            if small and run[-1][1] - last[0][0] <= settings.max_chars:
                 last.extend(run)
                 continue
         chunks.append(list(run))
-    if len(chunks) > 1:
-        tail, before = chunks[-1], chunks[-2]
-        if tail[-1][1] - tail[0][0] < settings.min_chars and tail[-1][1] - before[0][0] <= settings.max_chars:
-            before.extend(chunks.pop())
     return chunks
 
 

@@ -341,8 +341,10 @@ class _Reader:
         self.blocks.append(heading)
 
     def is_running_head(self, text: str) -> bool:
-        """A line repeating a heading that is still open is a page header, not a new section."""
-        return any(h.title == text for h in self.stack)
+        """A line repeating a heading that is still open, or cutting a sentence in two, is a page header."""
+        if any(h.title == text for h in self.stack):
+            return True
+        return self.previous_paragraph_open() and any(isinstance(b, Heading) and b.title == text for b in self.blocks)
 
     # -- body ---------------------------------------------------------------
     def add_body(self, line: Line) -> None:

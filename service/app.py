@@ -1,6 +1,8 @@
-"""The FastAPI application: loads the index once in the lifespan and serves search."""
+"""The FastAPI application: loads the index once in the lifespan and serves search.
 
-from __future__ import annotations
+No `from __future__ import annotations` here: FastAPI reads the route signatures at run time.
+"""
+
 
 import logging
 import time

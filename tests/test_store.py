@@ -62,10 +62,10 @@ def test_changed_document_reembeds_only_what_changed(tmp_path: Path, small_corpu
     assert second.reused >= first.chunks + first.sentences - 4
 
 
-def test_failing_build_leaves_the_old_index_serving(tmp_path: Path, small_corpus) -> None:
+def test_failing_build_leaves_the_old_index_serving(tmp_path: Path, small_corpus, corpus_documents) -> None:
     first = build_index(small_corpus, HashEmbedder(), tmp_path)
     with pytest.raises(RuntimeError, match="on purpose"):
-        build_index(small_corpus, HashEmbedder(fail_after=0), tmp_path, force=True)
+        build_index(corpus_documents, HashEmbedder(fail_after=0), tmp_path)
     assert load_index(tmp_path).version == first.version
     assert not list((tmp_path / store.VERSIONS).glob(f"{store.TMP_PREFIX}*"))
 

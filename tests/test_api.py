@@ -1,0 +1,77 @@
+"""The HTTP service under a real uvicorn on a free loopback port, with the real index."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+import uvicorn
+
+from service.app import create_app
+from service.settings import Settings
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server(uvicorn.Server):
+    def install_signal_handlers(self) -> None:  # run inside a thread
+        pass
+
+
+def serve(settings: Settings) -> Iterator[str]:
+    port = free_port()
+    server = Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 60
+    while not server.started and time.time() < deadline:
+        time.sleep(0.05)
+    assert server.started, "server did not start"
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def base_url(settings: Settings, built_index) -> Iterator[str]:
+    yield from serve(settings)
+
+
+def test_health_and_readiness(base_url: str) -> None:
+    assert httpx.get(f"{base_url}/healthz").json() == {"status": "ok"}
+    ready = httpx.get(f"{base_url}/readyz")
+    assert ready.status_code == 200 and ready.json()["ready"] is True and ready.json()["index_version"]
+
+
+def test_search_returns_cited_passages(base_url: str, retriever) -> None:
+    response = httpx.get(f"{base_url}/v1/search", params={"q": "首尔峰会的主题是什么", "k": 3})
+    assert response.status_code == 200
+    body = response.json()
+    assert len(body["passages"]) == 3 and body["passages"][0]["doc_id"] == "000_4a4f11ac61068251"
+    for p in body["passages"]:
+        assert retriever.backend.texts[p["doc_id"]][p["start"]:p["end"]] == p["text"]
+    assert body["index_version"] == retriever.backend.version
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"q": ""}, {"q": "   "}, {"q": "x" * 1001}, {"q": "问题", "k": 0}, {"q": "问题", "k": 1000}, {"q": "问题", "mode": "magic"}, {}],
+)
+def test_bad_search_input_is_422(base_url: str, params: dict) -> None:
+    assert httpx.get(f"{base_url}/v1/search", params=params).status_code == 422
+
+
+def test_missing_index_is_reported_not_ready(tmp_path) -> None:
+    for url in serve(Settings(index_dir=tmp_path / "empty")):
+        ready = httpx.get(f"{url}/readyz")
+        assert ready.status_code == 503 and "govqa build" in ready.json()["error"]
+        assert httpx.get(f"{url}/v1/search", params={"q": "问题"}).status_code == 503
+        assert httpx.get(f"{url}/healthz").status_code == 200

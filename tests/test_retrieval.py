@@ -1,0 +1,54 @@
+"""Search over the real index of the bundled corpus with the real model."""
+
+from __future__ import annotations
+
+from service.fusion import reciprocal_rank_fusion
+
+SEOUL = "000_4a4f11ac61068251"
+BLETCHLEY_NEWS = "001_3760a4cddfae1401"
+REPORT = "003_522f828de9b5a839"
+
+
+def test_rrf_on_hand_made_rankings() -> None:
+    fused = reciprocal_rank_fusion([["a", "b", "c"], ["c", "a"]], k=1)
+    scores = dict(fused)
+    assert scores["a"] == 1 / 2 + 1 / 3
+    assert scores["c"] == 1 / 4 + 1 / 2
+    assert scores["b"] == 1 / 3
+    assert [item for item, _ in fused] == ["a", "c", "b"]
+
+
+def test_rrf_weights() -> None:
+    fused = reciprocal_rank_fusion([["a"], ["b"]], k=0, weights=[1.0, 2.0])
+    assert fused == [("b", 2.0), ("a", 1.0)]
+
+
+def test_keyword_mode_finds_a_rare_term(retriever) -> None:
+    passages = retriever.search("FakeCatcher", k=3, mode="keyword")
+    assert passages and "FakeCatcher" in passages[0].chunk.text
+    assert passages[0].doc_id == REPORT
+
+
+def test_dense_mode_finds_a_paraphrased_question(retriever) -> None:
+    # the document says: "于当地时间11月2日在二战期间英国的密码破译中心——布莱奇利园落下帷幕"
+    passages = retriever.search("第一次讨论AI安全的国际会议在哪个战时破解密码的地方结束？", k=5, mode="dense")
+    assert any(p.doc_id == BLETCHLEY_NEWS and "密码破译中心" in p.chunk.text for p in passages)
+
+
+def test_hybrid_search_puts_the_seoul_document_first(retriever) -> None:
+    passages = retriever.search("首尔峰会的主题是什么", k=5)
+    assert passages[0].doc_id == SEOUL
+    assert any("“安全、创新、包容”为主题" in p.chunk.text for p in passages)
+
+
+def test_every_passage_is_an_exact_slice(retriever) -> None:
+    for question in ["中美人工智能对话在哪里举行", "What did the Bletchley declaration say?", "粤港澳大湾区"]:
+        for mode in ("hybrid", "dense", "keyword"):
+            for p in retriever.search(question, k=10, mode=mode):
+                assert retriever.backend.texts[p.doc_id][p.chunk.start:p.chunk.end] == p.chunk.text
+
+
+def test_document_filter(retriever) -> None:
+    passages = retriever.search("人工智能治理", k=10, doc_ids=frozenset({REPORT}))
+    assert passages and {p.doc_id for p in passages} == {REPORT}
+    assert retriever.search("人工智能治理", k=5, mode="keyword", doc_ids=frozenset({"no-such-doc"})) == []
