@@ -103,8 +103,63 @@ def embed_all(texts: list[str], embedder: Embedder, cache: dict[str, np.ndarray]
     if missing:
         vectors = embedder.encode([t for _, t in missing], batch_size=32, progress=progress)
         cache.update({h: v for (h, _), v in zip(missing, vectors)})
-    matrix = np.stack([cache[h] for h in hashes]) if hashes else np.zeros((0, embedder.dimension), np.float32)
-    return np.ascontiguousarray(matrix, dtype=np.float32), len(missing)
+    return stack(hashes, cache, embedder), len(missing)
+
+
+def stack(hashes: list[str], cache: dict[str, np.ndarray], embedder: Embedder) -> np.ndarray:
+    if not hashes:
+        return np.zeros((0, embedder.dimension), np.float32)
+    return np.ascontiguousarray(np.stack([cache[h] for h in hashes]), dtype=np.float32)
+
+
+def sentence_spans_in_chunk(chunk: dict, sentences: list[dict]) -> list[tuple[int, int]]:
+    """Where each sentence's model text sits inside its chunk's model text ((0, 0) when not found)."""
+    text, spans = chunk["embed_text"], []
+    cursor = text.find("\n") + 1 if chunk["section"] else 0
+    for sentence in sentences:
+        at = text.find(sentence["embed_text"], cursor)
+        if at < 0:
+            spans.append((0, 0))
+            continue
+        spans.append((at, at + len(sentence["embed_text"])))
+        cursor = at + len(sentence["embed_text"])
+    return spans
+
+
+def embed_corpus(
+    chunk_table: list[dict], sentence_table: list[dict], embedder: Embedder, cache: dict[str, np.ndarray], progress: bool
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Chunk and sentence vectors. Models that expose token vectors give sentence vectors from the
+    chunk's own forward pass (late chunking); sentences they cannot place are embedded alone."""
+    late = getattr(embedder, "encode_with_spans", None)
+    if late is None:
+        chunks, n_chunks = embed_all([c["embed_text"] for c in chunk_table], embedder, cache, progress)
+        sentences, n_sentences = embed_all([s["embed_text"] for s in sentence_table], embedder, cache, progress)
+        return chunks, sentences, n_chunks + n_sentences
+    for row in sentence_table:
+        row["embed_hash"] = text_hash(chunk_table[row["chunk"]]["embed_text"] + "\0" + row["embed_text"])
+    todo = [i for i, c in enumerate(chunk_table) if c["embed_hash"] not in cache or any(
+        s["embed_hash"] not in cache for s in sentence_table[c["first_sentence"]:c["last_sentence"]])]
+    spans = [sentence_spans_in_chunk(chunk_table[i], sentence_table[chunk_table[i]["first_sentence"]:chunk_table[i]["last_sentence"]]) for i in todo]
+    computed = 0
+    if todo:
+        vectors, pooled = late([chunk_table[i]["embed_text"] for i in todo], spans, progress=progress)
+        leftovers = []
+        for i, vector, row in zip(todo, vectors, pooled):
+            chunk = chunk_table[i]
+            cache[chunk["embed_hash"]] = vector
+            for sentence, sentence_vector in zip(sentence_table[chunk["first_sentence"]:chunk["last_sentence"]], row):
+                if sentence_vector is None:
+                    leftovers.append(sentence)
+                else:
+                    cache[sentence["embed_hash"]] = sentence_vector
+        if leftovers:
+            alone = embedder.encode([s["embed_text"] for s in leftovers], progress=False)
+            cache.update({s["embed_hash"]: v for s, v in zip(leftovers, alone)})
+        computed = len(todo) + sum(c["last_sentence"] - c["first_sentence"] for c in (chunk_table[i] for i in todo))
+    chunks = stack([c["embed_hash"] for c in chunk_table], cache, embedder)
+    sentences = stack([s["embed_hash"] for s in sentence_table], cache, embedder)
+    return chunks, sentences, computed
 
 
 def dense_index(vectors: np.ndarray, index_type: str) -> faiss.Index:
@@ -176,8 +231,7 @@ def build_index(
         corpus_tokens = [tokenizer.tokenize(c["keyword_text"], normalized=False) for c in chunk_table]
 
         cache = previous_vectors(root, embedder.fingerprint)
-        chunk_vectors, embedded_chunks = embed_all([c["embed_text"] for c in chunk_table], embedder, cache, progress)
-        sentence_vectors, embedded_sentences = embed_all([s["embed_text"] for s in sentence_table], embedder, cache, progress)
+        chunk_vectors, sentence_vectors, embedded = embed_corpus(chunk_table, sentence_table, embedder, cache, progress)
 
         version = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ") + "-" + fingerprint[:8]
         store.write_jsonl(staged / DOCUMENTS_FILE, [{"meta": d.meta.to_dict(), "text": d.text, "sha256": d.sha256} for d in documents])
@@ -204,5 +258,5 @@ def build_index(
     store.prune(root, keep)
     return BuildResult(
         version, path, False, time.perf_counter() - started, len(documents), len(chunk_table), len(sentence_table),
-        embedded_chunks + embedded_sentences, len(chunk_table) + len(sentence_table) - embedded_chunks - embedded_sentences,
+        embedded, len(chunk_table) + len(sentence_table) - embedded,
     )

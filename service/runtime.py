@@ -10,7 +10,7 @@ from service.settings import Settings
 
 
 def make_embedder(settings: Settings) -> SentenceTransformerEmbedder:
-    return SentenceTransformerEmbedder(settings.model, threads=settings.torch_threads)
+    return SentenceTransformerEmbedder(settings.model, threads=settings.torch_threads, bulk_bf16=settings.bulk_bf16)
 
 
 def chunker_settings(settings: Settings) -> ChunkerSettings:
