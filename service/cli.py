@@ -76,6 +76,65 @@ def search(
         typer.echo("    " + p.chunk.text.replace("\n", " ")[:300])
 
 
+@app.command("eval")
+def evaluate(
+    questions: Path,
+    mode: Annotated[Optional[str], typer.Option(help="hybrid, dense or keyword")] = None,
+    url: Annotated[Optional[str], typer.Option(help="evaluate a running server at this base URL instead")] = None,
+    json_out: Annotated[Optional[Path], typer.Option("--json", help="write the figures to this file")] = None,
+) -> None:
+    """Run a question set through the retriever and print hit@k, MRR, nDCG and latency."""
+    import time
+
+    from service import evaluation
+
+    if url:
+        import httpx
+
+        client = httpx.Client(base_url=url, timeout=60)
+        texts = {d["doc_id"]: client.get(f"/v1/documents/{d['doc_id']}/text").text for d in client.get("/v1/documents").json()}
+
+        def search(q: str):  # noqa: ANN202
+            started = time.perf_counter()
+            body = client.get("/v1/search", params={"q": q, "k": 10, "mode": mode or "hybrid"}).json()
+            latency = (time.perf_counter() - started) * 1000
+            return [evaluation.Returned(p["doc_id"], p["start"], p["end"]) for p in body["passages"]], latency
+    else:
+        from service.runtime import open_retriever
+
+        retriever = open_retriever(Settings())
+        texts = retriever.backend.texts
+        retriever.embed_query("warm up")
+
+        def search(q: str):  # noqa: ANN202
+            started = time.perf_counter()
+            passages = retriever.search(q, k=10, mode=mode)
+            latency = (time.perf_counter() - started) * 1000
+            return [evaluation.Returned(p.doc_id, p.chunk.start, p.chunk.end) for p in passages], latency
+
+    try:
+        items = evaluation.load_questions(questions, texts)
+    except evaluation.QuestionSetError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
+    summary = evaluation.summarize(evaluation.run_questions(items, search))
+    summary["mode"] = mode or "hybrid"
+    summary["questions_file"] = str(questions)
+    typer.echo(f"{questions} · mode {summary['mode']}")
+    typer.echo(evaluation.format_table(summary))
+    if json_out:
+        json_out.write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+@app.command("compare")
+def compare_runs(before: Path, after: Path) -> None:
+    """Print the difference between two `govqa eval --json` files (after − before)."""
+    from service import evaluation
+
+    a, b = (json.loads(p.read_text(encoding="utf-8")) for p in (before, after))
+    typer.echo(evaluation.compare(a, b))
+
+
 @app.command()
 def serve(
     host: Annotated[Optional[str], typer.Option(help="bind address (default: GOVQA_HOST)")] = None,

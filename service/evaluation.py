@@ -1,0 +1,195 @@
+"""Retrieval evaluation against question sets with verbatim gold spans.
+
+A returned passage is relevant to a gold span when it comes from the span's document,
+is at most 800 characters long, and covers at least half of the span's characters.
+Each gold span is one relevance item: a passage counts for the first span it covers
+that no earlier passage has covered, so nDCG rewards finding every span of a
+multi-part answer. Metrics are computed by ranx.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+MAX_PASSAGE_CHARS = 800
+MIN_COVERAGE = 0.5
+CUTOFFS = (1, 3, 5, 10)
+METRICS = [f"hit_rate@{k}" for k in CUTOFFS] + ["mrr@10", "ndcg@10"]
+
+
+class QuestionSetError(ValueError):
+    """A question set that cannot be evaluated; names the offending question ids."""
+
+
+@dataclass(frozen=True)
+class Gold:
+    doc: str
+    span: str
+    ranges: tuple[tuple[int, int], ...]
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    question: str
+    type: str
+    golds: tuple[Gold, ...]
+
+    @property
+    def answerable(self) -> bool:
+        return bool(self.golds)
+
+
+@dataclass(frozen=True)
+class Returned:
+    """What a retriever returned at one rank: enough to judge it."""
+
+    doc_id: str
+    start: int
+    end: int
+
+
+@dataclass
+class QuestionResult:
+    question: Question
+    judged: list[str | None]
+    latency_ms: float
+    extra: dict = field(default_factory=dict)
+
+
+def occurrences(text: str, span: str) -> tuple[tuple[int, int], ...]:
+    found, at = [], text.find(span)
+    while at >= 0:
+        found.append((at, at + len(span)))
+        at = text.find(span, at + 1)
+    return tuple(found)
+
+
+def doc_key(name: str) -> str:
+    """Question files name documents by file name; the index by stem."""
+    return name.rsplit(".", 1)[0] if name.endswith((".txt", ".md")) else name
+
+
+def load_questions(path: Path, texts: dict[str, str]) -> list[Question]:
+    """Read a question file; every gold span must be found verbatim in its document."""
+    questions, errors = [], []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            golds = []
+            for answer in row.get("answers", []):
+                doc = doc_key(answer["doc"])
+                ranges = occurrences(texts.get(doc, ""), answer["span"]) if answer["span"] else ()
+                if not ranges:
+                    errors.append(f"{row['id']}: span not found verbatim in {answer['doc']}: {answer['span'][:40]!r}")
+                golds.append(Gold(doc, answer["span"], ranges))
+            questions.append(Question(str(row["id"]), row["question"], row.get("type", "unknown"), tuple(golds)))
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            errors.append(f"line {number}: {type(exc).__name__}: {exc}")
+    ids = [q.id for q in questions]
+    errors += [f"{i}: duplicate id" for i in sorted({i for i in ids if ids.count(i) > 1})]
+    if errors:
+        raise QuestionSetError(f"{path}: {len(errors)} problem(s):\n  " + "\n  ".join(errors))
+    return questions
+
+
+def coverage(passage: Returned, gold: Gold) -> float:
+    """The largest fraction of the gold span's characters that the passage covers."""
+    if passage.doc_id != gold.doc or not gold.ranges:
+        return 0.0
+    best = 0
+    for start, end in gold.ranges:
+        best = max(best, min(end, passage.end) - max(start, passage.start))
+    return max(best, 0) / len(gold.span)
+
+
+def relevant(passage: Returned, gold: Gold) -> bool:
+    return passage.end - passage.start <= MAX_PASSAGE_CHARS and coverage(passage, gold) >= MIN_COVERAGE
+
+
+def judge(passages: Sequence[Returned], golds: Sequence[Gold]) -> list[str | None]:
+    """For each rank, the id of the gold span it newly covers (None when it covers none)."""
+    covered: set[int] = set()
+    judged: list[str | None] = []
+    for passage in passages:
+        hit = next((i for i, g in enumerate(golds) if i not in covered and relevant(passage, g)), None)
+        if hit is not None:
+            covered.add(hit)
+        judged.append(None if hit is None else f"g{hit}")
+    return judged
+
+
+def ranx_scores(results: list[QuestionResult]) -> dict[str, float]:
+    """Mean metrics over answerable questions, computed by ranx."""
+    import warnings
+
+    from ranx import Qrels, Run, evaluate
+
+    warnings.filterwarnings("ignore", message="unsafe cast", module="ranx")
+
+    answerable = [r for r in results if r.question.answerable]
+    if not answerable:
+        return {m: float("nan") for m in METRICS}
+    qrels = {r.question.id: {f"g{i}": 1 for i in range(len(r.question.golds))} for r in answerable}
+    run = {
+        r.question.id: {(label or f"miss{rank}"): float(len(r.judged) - rank) for rank, label in enumerate(r.judged)} or {"none": 0.0}
+        for r in answerable
+    }
+    scores = evaluate(Qrels(qrels), Run(run), METRICS, make_comparable=True)
+    return {m: float(scores[m]) for m in METRICS}
+
+
+def summarize(results: list[QuestionResult]) -> dict:
+    """Overall and per-type figures."""
+    def block(rows: list[QuestionResult]) -> dict:
+        latencies = [r.latency_ms for r in rows]
+        figures = {"questions": len(rows), "answerable": sum(r.question.answerable for r in rows)}
+        figures.update(ranx_scores(rows))
+        figures["p50_ms"] = statistics.median(latencies) if latencies else float("nan")
+        figures["p95_ms"] = sorted(latencies)[max(0, int(round(0.95 * len(latencies))) - 1)] if latencies else float("nan")
+        return figures
+
+    types = sorted({r.question.type for r in results})
+    return {"overall": block(results), "by_type": {t: block([r for r in results if r.question.type == t]) for t in types}}
+
+
+def run_questions(questions: list[Question], search: Callable[[str], tuple[list[Returned], float]]) -> list[QuestionResult]:
+    """Ask every question; search returns passages and latency in ms."""
+    results = []
+    for question in questions:
+        passages, latency = search(question.question)
+        results.append(QuestionResult(question, judge(passages[:10], question.golds), latency))
+    return results
+
+
+def format_table(summary: dict) -> str:
+    columns = ["questions"] + METRICS + ["p50_ms", "p95_ms"]
+    header = f"{'':14s}" + "".join(f"{c:>12s}" for c in columns)
+    lines = [header]
+    rows = [("overall", summary["overall"])] + sorted(summary["by_type"].items())
+    for name, figures in rows:
+        cells = []
+        for c in columns:
+            value = figures.get(c)
+            cells.append(f"{value:>12d}" if isinstance(value, int) else f"{value:>12.3f}" if value == value else f"{'-':>12s}")
+        lines.append(f"{name:14s}" + "".join(cells))
+    return "\n".join(lines)
+
+
+def compare(before: dict, after: dict) -> str:
+    """after − before for every figure, overall and per type."""
+    columns = METRICS + ["p50_ms"]
+    lines = [f"{'':14s}" + "".join(f"{c:>12s}" for c in columns)]
+    names = ["overall"] + sorted(set(before["by_type"]) | set(after["by_type"]))
+    for name in names:
+        a = before["overall"] if name == "overall" else before["by_type"].get(name, {})
+        b = after["overall"] if name == "overall" else after["by_type"].get(name, {})
+        cells = [f"{b[c] - a[c]:>+12.3f}" if c in a and c in b else f"{'-':>12s}" for c in columns]
+        lines.append(f"{name:14s}" + "".join(cells))
+    return "\n".join(lines)
