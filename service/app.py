@@ -13,6 +13,7 @@ from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
+from service.rawurl import PercentEncodeQuery, widen_h11_request_line
 from service.retrieval import Retriever
 from service.runtime import open_retriever
 from service.schemas import ReadyOut, SearchOut, passage_out
@@ -40,6 +41,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="govqa", version="0.1.0", lifespan=lifespan, description="Cited answers from documents on global AI governance.")
     app.state.settings = settings
+    widen_h11_request_line()
+    app.add_middleware(PercentEncodeQuery)
 
     def get_retriever(request: Request) -> Retriever:
         retriever = request.app.state.retriever

@@ -146,7 +146,7 @@ def serve(
     from service.app import create_app
 
     settings = settings_with(host=host, port=port)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, http="h11", log_level="info")
 
 
 def main() -> None:

@@ -28,7 +28,7 @@ class Server(uvicorn.Server):
 
 def serve(settings: Settings) -> Iterator[str]:
     port = free_port()
-    server = Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    server = Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, http="h11", log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.time() + 60
@@ -75,3 +75,16 @@ def test_missing_index_is_reported_not_ready(tmp_path) -> None:
         assert ready.status_code == 503 and "govqa build" in ready.json()["error"]
         assert httpx.get(f"{url}/v1/search", params={"q": "问题"}).status_code == 503
         assert httpx.get(f"{url}/healthz").status_code == 200
+
+
+def test_raw_utf8_query_string_is_accepted(base_url: str) -> None:
+    """curl sends `?q=首尔峰会…` unencoded; the server must read it as UTF-8."""
+    host, port = base_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as conn:
+        conn.sendall("GET /v1/search?q=首尔峰会的主题是什么&k=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+        raw = b""
+        while chunk := conn.recv(65536):
+            raw += chunk
+    head, _, body = raw.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200")
+    assert "首尔峰会的主题是什么" in body.decode("utf-8") and "000_4a4f11ac61068251" in body.decode("utf-8")
