@@ -1,4 +1,4 @@
-"""The retrieval backend interface, and the records every backend serves."""
+"""The retrieval backend interface. Backends serve the chunker's own Chunk and Sentence records."""
 
 from __future__ import annotations
 
@@ -7,31 +7,9 @@ from typing import Protocol
 
 import numpy as np
 
+from index.chunking import Chunk as ChunkRecord
+from index.chunking import Sentence as SentenceRecord
 from index.documents import DocumentMeta
-
-
-@dataclass(frozen=True)
-class ChunkRecord:
-    """A stored passage, as loaded from an index."""
-
-    chunk_id: str
-    doc_id: str
-    section: tuple[str, ...]
-    author: str | None
-    start: int
-    end: int
-    text: str
-    first_sentence: int
-    last_sentence: int
-
-
-@dataclass(frozen=True)
-class SentenceRecord:
-    doc_id: str
-    start: int
-    end: int
-    text: str
-    chunk: int
 
 
 @dataclass(frozen=True)

