@@ -112,6 +112,10 @@ def stack(hashes: list[str], cache: dict[str, np.ndarray], embedder: Embedder) -
     return np.ascontiguousarray(np.stack([cache[h] for h in hashes]), dtype=np.float32)
 
 
+def own_sentences(chunk: dict, sentence_table: list[dict]) -> list[dict]:
+    return sentence_table[chunk["first_sentence"]:chunk["last_sentence"]]
+
+
 def sentence_spans_in_chunk(chunk: dict, sentences: list[dict]) -> list[tuple[int, int]]:
     """Where each sentence's model text sits inside its chunk's model text ((0, 0) when not found)."""
     text, spans = chunk["embed_text"], []
@@ -138,9 +142,11 @@ def embed_corpus(
         return chunks, sentences, n_chunks + n_sentences
     for row in sentence_table:
         row["embed_hash"] = text_hash(chunk_table[row["chunk"]]["embed_text"] + "\0" + row["embed_text"])
-    todo = [i for i, c in enumerate(chunk_table) if c["embed_hash"] not in cache or any(
-        s["embed_hash"] not in cache for s in sentence_table[c["first_sentence"]:c["last_sentence"]])]
-    spans = [sentence_spans_in_chunk(chunk_table[i], sentence_table[chunk_table[i]["first_sentence"]:chunk_table[i]["last_sentence"]]) for i in todo]
+    todo = [
+        i for i, c in enumerate(chunk_table)
+        if c["embed_hash"] not in cache or any(s["embed_hash"] not in cache for s in own_sentences(c, sentence_table))
+    ]
+    spans = [sentence_spans_in_chunk(chunk_table[i], own_sentences(chunk_table[i], sentence_table)) for i in todo]
     computed = 0
     if todo:
         vectors, pooled = late([chunk_table[i]["embed_text"] for i in todo], spans, progress=progress)
@@ -148,7 +154,7 @@ def embed_corpus(
         for i, vector, row in zip(todo, vectors, pooled):
             chunk = chunk_table[i]
             cache[chunk["embed_hash"]] = vector
-            for sentence, sentence_vector in zip(sentence_table[chunk["first_sentence"]:chunk["last_sentence"]], row):
+            for sentence, sentence_vector in zip(own_sentences(chunk, sentence_table), row):
                 if sentence_vector is None:
                     leftovers.append(sentence)
                 else:
@@ -156,7 +162,7 @@ def embed_corpus(
         if leftovers:
             alone = embedder.encode([s["embed_text"] for s in leftovers], progress=False)
             cache.update({s["embed_hash"]: v for s, v in zip(leftovers, alone)})
-        computed = len(todo) + sum(c["last_sentence"] - c["first_sentence"] for c in (chunk_table[i] for i in todo))
+        computed = len(todo) + sum(len(own_sentences(chunk_table[i], sentence_table)) for i in todo)
     chunks = stack([c["embed_hash"] for c in chunk_table], cache, embedder)
     sentences = stack([s["embed_hash"] for s in sentence_table], cache, embedder)
     return chunks, sentences, computed

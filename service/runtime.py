@@ -17,19 +17,11 @@ def chunker_settings(settings: Settings) -> ChunkerSettings:
     return ChunkerSettings(min_chars=settings.min_chunk_chars, max_chars=settings.max_chunk_chars)
 
 
-def open_index(settings: Settings) -> FaissBM25Index:
-    return load_index(settings.index_dir, model_name=settings.model)
+def open_index(settings: Settings, dimension: int | None = None) -> FaissBM25Index:
+    return load_index(settings.index_dir, model_name=settings.model, dimension=dimension)
 
 
 def open_retriever(settings: Settings, embedder: SentenceTransformerEmbedder | None = None) -> Retriever:
     """Load the current index and the model it was built with; refuses a mismatched index."""
     embedder = embedder or make_embedder(settings)
-    backend = open_index(settings)
-    if backend.dimension != embedder.dimension:
-        from index.store import IndexUnavailable
-
-        raise IndexUnavailable(
-            f"index {backend.version} holds {backend.dimension}-d vectors but {settings.model} makes "
-            f"{embedder.dimension}-d ones; rebuild with `govqa build`"
-        )
-    return Retriever(backend, embedder, settings)
+    return Retriever(open_index(settings, embedder.dimension), embedder, settings)
