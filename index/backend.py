@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Literal, Protocol
 
 import numpy as np
 
 from index.chunking import Chunk as ChunkRecord
 from index.chunking import Sentence as SentenceRecord
 from index.documents import DocumentMeta
+
+Level = Literal["chunk", "sentence"]
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,17 @@ class SearchBackend(Protocol):
 
     def keyword(self, tokens: list[str], k: int, doc_ids: frozenset[str] | None = None) -> list[Hit]: ...
 
+    def chunk_vectors(self, positions: list[int]) -> np.ndarray: ...
+
     def sentence_vectors(self, positions: list[int]) -> np.ndarray: ...
+
+    def keyword_matrix(self, tokens: list[str], positions: list[int], level: Level = "chunk") -> np.ndarray:
+        """BM25 contribution of each query token (rows) to each given chunk or sentence (columns);
+        sentences are scored as texts of their own."""
+        ...
+
+    def keyword_idf(self, tokens: list[str]) -> np.ndarray:
+        """Inverse document frequency of each token over the chunks (highest for unseen tokens)."""
+        ...
 
     def tokenize(self, text: str) -> list[str]: ...

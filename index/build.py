@@ -28,6 +28,7 @@ SENTENCES_FILE = "sentences.jsonl"
 DENSE_FILE = "dense.faiss"
 SENTENCE_VECTORS_FILE = "sentence_vectors.npy"
 BM25_DIR = "bm25"
+SENTENCE_BM25_DIR = "bm25_sentences"
 USERDICT_FILE = "userdict.txt"
 INDEX_TYPES = ("flat", "hnsw")
 
@@ -68,7 +69,7 @@ def build_fingerprint(documents: list[Document], model_fingerprint: str, chunker
 
 
 # Bump when cleaning, chunking or tokenizing changes what an unchanged corpus produces.
-CODE_REVISION = 1
+CODE_REVISION = 2
 
 
 def previous_vectors(root: Path, model_fingerprint: str) -> dict[str, np.ndarray]:
@@ -183,6 +184,13 @@ def dense_index(vectors: np.ndarray, index_type: str) -> faiss.Index:
     return index
 
 
+def keyword_index(tokens: list[list[str]]) -> bm25s.BM25:
+    """A bm25s index over pre-tokenized texts (an empty text still gets its row)."""
+    index = bm25s.BM25()
+    index.index([t or [""] for t in tokens], show_progress=False)
+    return index
+
+
 def chunk_rows(docs: list[ChunkedDocument]) -> tuple[list[dict], list[dict]]:
     """Chunk and sentence tables with global sentence numbers."""
     chunk_table, sentence_table = [], []
@@ -245,9 +253,9 @@ def build_index(
         store.write_jsonl(staged / SENTENCES_FILE, sentence_table)
         faiss.write_index(dense_index(chunk_vectors, index_type), str(staged / DENSE_FILE))
         np.save(staged / SENTENCE_VECTORS_FILE, sentence_vectors, allow_pickle=False)
-        keyword = bm25s.BM25()
-        keyword.index(corpus_tokens, show_progress=False)
-        keyword.save(str(staged / BM25_DIR))
+        keyword_index(corpus_tokens).save(str(staged / BM25_DIR))
+        sentence_tokens = [tokenizer.tokenize(s["embed_text"], normalized=True) for s in sentence_table]
+        keyword_index(sentence_tokens).save(str(staged / SENTENCE_BM25_DIR))
         tokenizer.save(staged / USERDICT_FILE)
         seconds = time.perf_counter() - started
         manifest = {

@@ -9,12 +9,13 @@ import faiss
 import numpy as np
 
 from index import store
-from index.backend import ChunkRecord, Hit, SentenceRecord
+from index.backend import ChunkRecord, Hit, Level, SentenceRecord
 from index.build import (
     BM25_DIR,
     CHUNKS_FILE,
     DENSE_FILE,
     DOCUMENTS_FILE,
+    SENTENCE_BM25_DIR,
     SENTENCE_VECTORS_FILE,
     SENTENCES_FILE,
     USERDICT_FILE,
@@ -44,6 +45,7 @@ class FaissBM25Index:
         self._dense = faiss.read_index(str(directory / DENSE_FILE))
         self._sentence_vectors = np.load(directory / SENTENCE_VECTORS_FILE, allow_pickle=False)
         self._bm25 = bm25s.BM25.load(str(directory / BM25_DIR), mmap=False)
+        self._sentence_bm25 = bm25s.BM25.load(str(directory / SENTENCE_BM25_DIR), mmap=False)
         self._tokenizer = KeywordTokenizer.from_file(directory / USERDICT_FILE)
         self._doc_of_chunk = np.array([c.doc_id for c in self.chunks])
         self._check_shapes()
@@ -79,11 +81,9 @@ class FaissBM25Index:
         return [Hit(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
 
     def keyword(self, tokens: list[str], k: int, doc_ids: frozenset[str] | None = None) -> list[Hit]:
-        vocab = self._bm25.vocab_dict
-        ids = [vocab[t] for t in tokens if t in vocab]
-        if not ids:
+        scores = bm25_scores(self._bm25, tokens)
+        if scores is None:
             return []
-        scores = self._bm25.get_scores(ids)
         mask = self._mask(doc_ids)
         if mask is not None:
             scores = np.where(mask, scores, 0.0)
@@ -92,11 +92,48 @@ class FaissBM25Index:
         top = top[np.argsort(-scores[top], kind="stable")]
         return [Hit(int(i), float(scores[i])) for i in top if scores[i] > 0]
 
+    def chunk_vectors(self, positions: list[int]) -> np.ndarray:
+        return self._dense.reconstruct_batch(np.asarray(positions, dtype=np.int64))
+
     def sentence_vectors(self, positions: list[int]) -> np.ndarray:
         return self._sentence_vectors[positions]
 
+    def keyword_matrix(self, tokens: list[str], positions: list[int], level: Level = "chunk") -> np.ndarray:
+        return token_matrix(self._bm25 if level == "chunk" else self._sentence_bm25, tokens, positions)
+
+    def keyword_idf(self, tokens: list[str]) -> np.ndarray:
+        postings = self._bm25.scores["indptr"]
+        total = self._bm25.scores["num_docs"]
+        frequency = np.array([
+            postings[self._bm25.vocab_dict[t] + 1] - postings[self._bm25.vocab_dict[t]] if t in self._bm25.vocab_dict else 0
+            for t in tokens
+        ], dtype=np.float64)
+        return np.log(1 + (total - frequency + 0.5) / (frequency + 0.5))
+
     def tokenize(self, text: str) -> list[str]:
         return self._tokenizer.tokenize(text)
+
+def bm25_scores(index: bm25s.BM25, tokens: list[str]) -> np.ndarray | None:
+    """BM25 of every row for the query tokens; None when no token is in the vocabulary."""
+    ids = [index.vocab_dict[t] for t in tokens if t in index.vocab_dict]
+    return index.get_scores(ids) if ids else None
+
+
+def token_matrix(index: bm25s.BM25, tokens: list[str], positions: list[int]) -> np.ndarray:
+    """BM25 contribution of each token (rows) to each given row of the index (columns), read from
+    the token's sorted posting list, so the cost grows with the candidates, not the corpus."""
+    matrix = np.zeros((len(tokens), len(positions)), np.float32)
+    wanted = np.asarray(positions, dtype=np.int64)
+    data, indices, indptr = index.scores["data"], index.scores["indices"], index.scores["indptr"]
+    for row, token in enumerate(tokens):
+        token_id = index.vocab_dict.get(token)
+        if token_id is None or not len(wanted):
+            continue
+        docs = indices[indptr[token_id]:indptr[token_id + 1]]
+        at = np.minimum(np.searchsorted(docs, wanted), max(len(docs) - 1, 0))
+        found = (docs[at] == wanted) if len(docs) else np.zeros(len(wanted), bool)
+        matrix[row, found] = data[indptr[token_id] + at[found]]
+    return matrix
 
 
 def load_index(root: Path, *, model_name: str | None = None, dimension: int | None = None, verify: bool = True) -> FaissBM25Index:

@@ -1,28 +1,69 @@
-"""Finding passages for a question: dense and keyword candidates, fused."""
+"""Finding passages for a question: dense and keyword candidates, fused, re-ranked with sentence evidence."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from index.backend import ChunkRecord, SearchBackend
+import numpy as np
+
+from index.backend import ChunkRecord, SearchBackend, SentenceRecord
 from index.embedding import Embedder
-from index.normalize import normalize
 from service.fusion import reciprocal_rank_fusion
+from service.query import Query, parse_query
+from service.ranking import Candidate, ScoredSentence, Weights, score_candidates
 from service.settings import Mode, Settings
+
+EVIDENCE_PER_PASSAGE = 3
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A sentence of a passage that bears on the question; its offsets are the document's."""
+
+    sentence: SentenceRecord
+    score: float
 
 
 @dataclass(frozen=True)
 class Passage:
-    """A ranked passage with its citation: document, section and exact offsets."""
+    """A ranked passage with its citation (document, section, exact offsets) and its evidence."""
 
     rank: int
     chunk: ChunkRecord
     score: float
     title: str
+    evidence: tuple[Evidence, ...] = ()
 
     @property
     def doc_id(self) -> str:
         return self.chunk.doc_id
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    """Everything one search produced: the parsed question, every scored candidate, the passages returned."""
+
+    query: Query
+    candidates: list[Candidate]
+    passages: list[Passage]
+
+
+def diversify(candidates: list[Candidate], k: int, margin: float) -> list[Candidate]:
+    """When the top k all come from one document, give the last place to the best passage of
+    another document that scores within `margin` of the k-th."""
+    top = candidates[:k]
+    if k < 2 or len(top) < k or len({c.doc for c in top}) > 1:
+        return top
+    other = next((c for c in candidates[k:] if c.doc != top[0].doc), None)
+    if other is None or other.score < top[-1].score - margin:
+        return top
+    return top[:-1] + [other]
+
+
+def evidence_of(candidate: Candidate, margin: float) -> list[ScoredSentence]:
+    """The passage's best sentence, and the next ones that score nearly as well."""
+    best, *rest = candidate.sentences
+    return [best] + [s for s in rest[: EVIDENCE_PER_PASSAGE - 1] if s.score >= best.score - margin and s.score > 0]
 
 
 class Retriever:
@@ -32,27 +73,40 @@ class Retriever:
         self.backend = backend
         self.embedder = embedder
         self.settings = settings
+        self.weights = Weights(settings.weight_dense, settings.weight_keyword, settings.weight_sentence_dense, settings.weight_sentence_keyword)
 
-    def embed_query(self, question: str):  # noqa: ANN201 - numpy vector
-        return self.embedder.encode([normalize(question)])[0]
+    def embed_query(self, question: str) -> np.ndarray:
+        return self.embedder.encode([question])[0]
 
-    def rank(self, question: str, mode: Mode, n: int, doc_ids: frozenset[str] | None) -> list[tuple[int, float]]:
-        """Chunk positions with scores, best first."""
-        depth = max(n, self.settings.candidates)
-        if mode == "dense":
-            return [(h.chunk, h.score) for h in self.backend.dense(self.embed_query(question), n, doc_ids)]
-        if mode == "keyword":
-            return [(h.chunk, h.score) for h in self.backend.keyword(self.backend.tokenize(question), n, doc_ids)]
-        dense = self.backend.dense(self.embed_query(question), depth, doc_ids)
-        keyword = self.backend.keyword(self.backend.tokenize(question), depth, doc_ids)
-        fused = reciprocal_rank_fusion([[h.chunk for h in dense], [h.chunk for h in keyword]], k=self.settings.rrf_k)
-        return [(int(chunk), score) for chunk, score in fused[:n]]
+    def candidates(self, query: Query, vector: np.ndarray | None, mode: Mode, doc_ids: frozenset[str] | None) -> list[Candidate]:
+        """Chunks found by either retriever, scored and ordered by the configured fusion."""
+        depth = self.settings.candidates
+        dense = self.backend.dense(vector, depth, doc_ids) if vector is not None else []
+        keyword = self.backend.keyword(list(query.tokens), depth, doc_ids) if mode != "dense" else []
+        positions = list(dict.fromkeys([h.chunk for h in dense] + [h.chunk for h in keyword]))
+        scored = score_candidates(self.backend, query, vector, positions, self.weights.for_mode(mode))
+        if self.settings.fusion == "rrf" and mode == "hybrid":
+            order = reciprocal_rank_fusion([[h.chunk for h in dense], [h.chunk for h in keyword]], k=self.settings.rrf_k)
+            by_position = {c.position: c for c in scored}
+            scored = [by_position[p] for p, _ in order]
+        return scored
+
+    def retrieve(self, question: str, k: int | None = None, mode: Mode | None = None, doc_ids: frozenset[str] | None = None) -> Retrieval:
+        k = k or self.settings.top_k
+        mode = mode or self.settings.mode
+        query = parse_query(question, self.backend.tokenize)
+        vector = self.embed_query(query.normalized) if mode != "keyword" else None
+        scored = self.candidates(query, vector, mode, doc_ids)
+        chosen = diversify(scored, k, self.settings.diversity_margin)
+        passages = [self.passage(rank, c) for rank, c in enumerate(chosen, start=1)]
+        return Retrieval(query, scored, passages)
+
+    def passage(self, rank: int, candidate: Candidate) -> Passage:
+        chunk = self.backend.chunks[candidate.position]
+        evidence = tuple(
+            Evidence(self.backend.sentences[s.position], s.score) for s in evidence_of(candidate, self.settings.evidence_margin)
+        )
+        return Passage(rank, chunk, candidate.score, self.backend.documents[chunk.doc_id].title, evidence)
 
     def search(self, question: str, k: int | None = None, mode: Mode | None = None, doc_ids: frozenset[str] | None = None) -> list[Passage]:
-        k = k or self.settings.top_k
-        ranked = self.rank(question, mode or self.settings.mode, k, doc_ids)
-        passages = []
-        for rank, (position, score) in enumerate(ranked, start=1):
-            chunk = self.backend.chunks[position]
-            passages.append(Passage(rank, chunk, score, self.backend.documents[chunk.doc_id].title))
-        return passages
+        return self.retrieve(question, k, mode, doc_ids).passages

@@ -34,5 +34,12 @@ class Settings(BaseSettings):
 
     mode: Mode = "hybrid"
     top_k: int = Field(5, ge=1, le=50)
-    candidates: int = Field(50, ge=1, description="candidates taken from each retriever before fusion")
+    candidates: int = Field(50, ge=1, le=1000, description="candidates taken from each retriever before fusion")
+    fusion: Literal["zscore", "rrf"] = Field("zscore", description="weighted sum of z-normalized signals, or reciprocal-rank fusion")
     rrf_k: int = Field(60, ge=1, description="the constant k of reciprocal-rank fusion")
+    weight_dense: float = Field(0.5, ge=0, description="weight of the passage's cosine to the question")
+    weight_keyword: float = Field(1.0, ge=0, description="weight of the passage's BM25")
+    weight_sentence_dense: float = Field(0.5, ge=0, description="weight of the best sentence's cosine")
+    weight_sentence_keyword: float = Field(1.0, ge=0, description="weight of the best sentence's BM25")
+    diversity_margin: float = Field(1.0, ge=0, description="a second document takes the last place when within this score of it")
+    evidence_margin: float = Field(0.5, ge=0, description="more evidence sentences are shown when within this score of a passage's best")

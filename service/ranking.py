@@ -1,0 +1,122 @@
+"""Scoring candidate passages and their sentences against a question.
+
+Four signals are computed for every candidate chunk, whichever retriever found it: the
+chunk's cosine to the question, its BM25, and the best cosine and best BM25 among its own
+sentences (sentence vectors and a sentence-level BM25 index are built with the index).
+Each signal is z-normalized over the candidates, so that scores on different scales
+(cosines near 0.8, BM25 in the tens) add up fairly, and summed with weights. A sentence's
+own score is the same weighted sum of its two z-normalized signals; the best sentences
+are a passage's evidence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from index.backend import SearchBackend
+from service.query import Query
+from service.settings import Mode
+
+
+@dataclass(frozen=True)
+class Weights:
+    """How much each z-normalized signal counts."""
+
+    dense: float = 0.5
+    keyword: float = 1.0
+    sentence_dense: float = 0.5
+    sentence_keyword: float = 1.0
+
+    def for_mode(self, mode: Mode) -> Weights:
+        if mode == "dense":
+            return Weights(self.dense, 0.0, self.sentence_dense, 0.0)
+        if mode == "keyword":
+            return Weights(0.0, self.keyword, 0.0, self.sentence_keyword)
+        return self
+
+
+@dataclass(frozen=True)
+class ScoredSentence:
+    position: int
+    score: float
+    cosine: float
+    bm25: float
+    coverage: float
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A chunk with its fused score and its sentences, best first."""
+
+    position: int
+    doc: str
+    score: float
+    cosine: float
+    bm25: float
+    coverage: float
+    sentences: tuple[ScoredSentence, ...]
+
+
+def zscore(values: np.ndarray) -> np.ndarray:
+    """Standard scores; all zeros when the values do not vary."""
+    spread = values.std()
+    return np.zeros_like(values) if spread < 1e-9 else (values - values.mean()) / spread
+
+
+def coverage(matrix: np.ndarray, idf: np.ndarray) -> np.ndarray:
+    """For each column, the IDF-weighted share of the query's distinct tokens it contains."""
+    if not len(idf) or idf.sum() <= 0:
+        return np.zeros(matrix.shape[1])
+    return (idf[:, None] * (matrix > 0)).sum(axis=0) / idf.sum()
+
+
+def sentence_rows(backend: SearchBackend, positions: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Sentence positions of the given chunks, and for each the index of its chunk in `positions`."""
+    rows, owners = [], []
+    for i, position in enumerate(positions):
+        chunk = backend.chunks[position]
+        span = range(chunk.first_sentence, chunk.last_sentence)
+        rows.extend(span)
+        owners.extend([i] * len(span))
+    return np.asarray(rows, dtype=np.int64), np.asarray(owners, dtype=np.int64)
+
+
+def score_candidates(backend: SearchBackend, query: Query, vector: np.ndarray | None, positions: list[int], weights: Weights) -> list[Candidate]:
+    """Fuse the four signals for each candidate chunk; best first."""
+    if not positions:
+        return []
+    tokens = list(query.tokens)
+    rows, owners = sentence_rows(backend, positions)
+    chunk_cos = backend.chunk_vectors(positions) @ vector if vector is not None else np.zeros(len(positions))
+    sent_cos = backend.sentence_vectors(rows.tolist()) @ vector if vector is not None else np.zeros(len(rows))
+    chunk_matrix = backend.keyword_matrix(tokens, positions, "chunk")
+    sent_matrix = backend.keyword_matrix(tokens, rows.tolist(), "sentence")
+    chunk_bm25, sent_bm25 = chunk_matrix.sum(axis=0), sent_matrix.sum(axis=0)
+    idf = backend.keyword_idf(tokens)
+    chunk_cover, sent_cover = coverage(chunk_matrix, idf), coverage(sent_matrix, idf)
+
+    sentence_score = weights.sentence_dense * zscore(sent_cos) + weights.sentence_keyword * zscore(sent_bm25)
+    best_cos = np.full(len(positions), -np.inf)
+    best_bm25 = np.full(len(positions), -np.inf)
+    np.maximum.at(best_cos, owners, sent_cos)
+    np.maximum.at(best_bm25, owners, sent_bm25)
+    fused = (
+        weights.dense * zscore(chunk_cos)
+        + weights.keyword * zscore(chunk_bm25)
+        + weights.sentence_dense * zscore(best_cos)
+        + weights.sentence_keyword * zscore(best_bm25)
+    )
+    candidates = []
+    for i, position in enumerate(positions):
+        mine = np.flatnonzero(owners == i)
+        mine = mine[np.argsort(-sentence_score[mine], kind="stable")]
+        sentences = tuple(
+            ScoredSentence(int(rows[j]), float(sentence_score[j]), float(sent_cos[j]), float(sent_bm25[j]), float(sent_cover[j])) for j in mine
+        )
+        candidates.append(
+            Candidate(position, backend.chunks[position].doc_id, float(fused[i]), float(chunk_cos[i]), float(chunk_bm25[i]), float(chunk_cover[i]), sentences)
+        )
+    candidates.sort(key=lambda c: -c.score)
+    return candidates
