@@ -87,36 +87,61 @@ def evaluate(
     from service import evaluation
 
     if url:
-        import httpx
-
-        client = httpx.Client(base_url=url, timeout=60)
-        texts = {d["doc_id"]: client.get(f"/v1/documents/{d['doc_id']}/text").text for d in client.get("/v1/documents").json()}
-
-        def search(q: str) -> list[evaluation.Returned]:
-            body = client.get("/v1/search", params={"q": q, "k": 10, "mode": mode or "hybrid"}).json()
-            return [evaluation.Returned(p["doc_id"], p["start"], p["end"]) for p in body["passages"]]
+        texts, ask = remote_asker(url, mode)
     else:
-        from service.runtime import open_retriever
+        from service.runtime import open_asker
 
-        retriever = open_retriever(Settings())
-        texts = retriever.backend.texts
-        retriever.embed_query("warm up")
+        asker = open_asker(settings_with(cache_size=0))
+        texts = asker.retriever.backend.texts
+        asker.retriever.embed_query("warm up")
 
-        def search(q: str) -> list[evaluation.Returned]:
-            return [evaluation.Returned(p.doc_id, p.chunk.start, p.chunk.end) for p in retriever.search(q, k=10, mode=mode)]
+        def ask(q: str) -> evaluation.Outcome:
+            result = asker.ask(q, k=10, mode=mode)
+            return evaluation.Outcome(
+                [evaluation.Returned(p.doc_id, p.chunk.start, p.chunk.end) for p in result.passages],
+                None if result.answer is None else [
+                    evaluation.Returned(s.sentence.doc_id, s.sentence.start, s.sentence.end) for s in result.answer.sentences
+                ],
+                result.answer is not None,
+            )
 
     try:
         items = evaluation.load_questions(questions, texts)
     except evaluation.QuestionSetError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from exc
-    summary = evaluation.summarize(evaluation.run_questions(items, search))
+    summary = evaluation.summarize(evaluation.run_questions(items, ask))
     summary["mode"] = mode or "hybrid"
     summary["questions_file"] = str(questions)
     typer.echo(f"{questions} · mode {summary['mode']}")
     typer.echo(evaluation.format_table(summary))
     if json_out:
         json_out.write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+def remote_asker(url: str, mode: str | None):  # noqa: ANN201 - (texts, ask function)
+    """Document texts and an ask function for a running server, through POST /v1/ask."""
+    import httpx
+
+    from service import evaluation
+
+    client = httpx.Client(base_url=url, timeout=60)
+    listing = client.get("/v1/documents")
+    listing.raise_for_status()
+    texts = {d["doc_id"]: client.get(f"/v1/documents/{d['doc_id']}/text").json()["text"] for d in listing.json()["documents"]}
+
+    def ask(q: str) -> evaluation.Outcome:
+        response = client.post("/v1/ask", json={"question": q, "top_k": 10, "mode": mode or "hybrid"})
+        response.raise_for_status()
+        body = response.json()
+        answer = body["answer"]
+        return evaluation.Outcome(
+            [evaluation.Returned(p["doc_id"], p["start"], p["end"]) for p in body["passages"]],
+            None if answer is None else [evaluation.Returned(s["doc_id"], s["start"], s["end"]) for s in answer["sentences"]],
+            answer is not None,
+        )
+
+    return texts, ask
 
 
 @app.command("compare")

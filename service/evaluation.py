@@ -13,13 +13,15 @@ import json
 import statistics
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 MAX_PASSAGE_CHARS = 800
 MIN_COVERAGE = 0.5
 CUTOFFS = (1, 3, 5, 10)
 METRICS = [f"hit_rate@{k}" for k in CUTOFFS] + ["mrr@10", "ndcg@10"]
+ANSWER_FIGURES = ["answer_hit", "abstained", "false_abstain"]
+GROUPS = {"non-english": lambda t: t != "english"}
 
 
 class QuestionSetError(ValueError):
@@ -54,12 +56,29 @@ class Returned:
     end: int
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What one question produced: ranked passages and the answer's sentences (None: abstained)."""
+
+    passages: list[Returned]
+    answer: list[Returned] | None = None
+    answered: bool | None = None
+
+
 @dataclass
 class QuestionResult:
     question: Question
     judged: list[str | None]
     latency_ms: float
-    extra: dict = field(default_factory=dict)
+    answer_hit: bool | None = None
+    abstained: bool | None = None
+
+
+def answer_hit(answer: Sequence[Returned], golds: Sequence[Gold]) -> bool:
+    """Whether any answer sentence overlaps any gold span."""
+    return any(
+        s.doc_id == g.doc and min(end, s.end) > max(start, s.start) for s in answer for g in golds for start, end in g.ranges
+    )
 
 
 def occurrences(text: str, span: str) -> tuple[tuple[int, int], ...]:
@@ -152,47 +171,79 @@ def summarize(results: list[QuestionResult]) -> dict:
         latencies = [r.latency_ms for r in rows]
         figures = {"questions": len(rows), "answerable": sum(r.question.answerable for r in rows)}
         figures.update(ranx_scores(rows))
+        figures.update(answer_figures(rows))
         figures["p50_ms"] = statistics.median(latencies) if latencies else float("nan")
         figures["p95_ms"] = sorted(latencies)[max(0, int(round(0.95 * len(latencies))) - 1)] if latencies else float("nan")
         return figures
 
     types = sorted({r.question.type for r in results})
-    return {"overall": block(results), "by_type": {t: block([r for r in results if r.question.type == t]) for t in types}}
+    return {
+        "overall": block(results),
+        "groups": {name: block([r for r in results if keep(r.question.type)]) for name, keep in GROUPS.items()},
+        "by_type": {t: block([r for r in results if r.question.type == t]) for t in types},
+    }
 
 
-def run_questions(questions: list[Question], search: Callable[[str], list[Returned]]) -> list[QuestionResult]:
-    """Ask every question, timing each search."""
+def answer_figures(rows: list[QuestionResult]) -> dict[str, float]:
+    """Answer-sentence hit and false abstention over answerable questions, abstention over the rest."""
+    nan = float("nan")
+    judged = [r for r in rows if r.abstained is not None]
+    answerable = [r for r in judged if r.question.answerable]
+    unanswerable = [r for r in judged if not r.question.answerable]
+    return {
+        "answer_hit": sum(bool(r.answer_hit) for r in answerable) / len(answerable) if answerable else nan,
+        "false_abstain": sum(r.abstained for r in answerable) / len(answerable) if answerable else nan,
+        "abstained": sum(r.abstained for r in unanswerable) / len(unanswerable) if unanswerable else nan,
+    }
+
+
+def run_questions(questions: list[Question], ask: Callable[[str], Outcome]) -> list[QuestionResult]:
+    """Ask every question, timing each call."""
     results = []
     for question in questions:
         started = time.perf_counter()
-        passages = search(question.question)
+        outcome = ask(question.question)
         latency = (time.perf_counter() - started) * 1000
-        results.append(QuestionResult(question, judge(passages[:10], question.golds), latency))
+        abstained = None if outcome.answered is None else not outcome.answered
+        hit = None if outcome.answer is None else answer_hit(outcome.answer, question.golds)
+        results.append(QuestionResult(question, judge(outcome.passages[:10], question.golds), latency, hit, abstained))
     return results
 
 
+WIDTH = 14
+
+
+def short(column: str) -> str:
+    return column.replace("hit_rate", "hit")
+
+
 def format_table(summary: dict) -> str:
-    columns = ["questions"] + METRICS + ["p50_ms", "p95_ms"]
-    header = f"{'':14s}" + "".join(f"{c:>12s}" for c in columns)
+    columns = ["questions"] + METRICS + ANSWER_FIGURES + ["p50_ms", "p95_ms"]
+    header = f"{'':14s}" + "".join(f"{short(c):>{WIDTH}s}" for c in columns)
     lines = [header]
-    rows = [("overall", summary["overall"])] + sorted(summary["by_type"].items())
+    rows = [("overall", summary["overall"])] + sorted(summary.get("groups", {}).items()) + sorted(summary["by_type"].items())
     for name, figures in rows:
         cells = []
         for c in columns:
             value = figures.get(c)
-            cells.append(f"{value:>12d}" if isinstance(value, int) else f"{value:>12.3f}" if value == value else f"{'-':>12s}")
+            cells.append(f"{value:>{WIDTH}d}" if isinstance(value, int) else f"{value:>{WIDTH}.3f}" if value == value else f"{'-':>{WIDTH}s}")
         lines.append(f"{name:14s}" + "".join(cells))
     return "\n".join(lines)
 
 
 def compare(before: dict, after: dict) -> str:
     """after − before for every figure, overall and per type."""
-    columns = METRICS + ["p50_ms"]
-    lines = [f"{'':14s}" + "".join(f"{c:>12s}" for c in columns)]
-    names = ["overall"] + sorted(set(before["by_type"]) | set(after["by_type"]))
+    columns = METRICS + ANSWER_FIGURES + ["p50_ms"]
+    lines = [f"{'':14s}" + "".join(f"{short(c):>{WIDTH}s}" for c in columns)]
+
+    def figures(summary: dict, name: str) -> dict:
+        if name == "overall":
+            return summary["overall"]
+        return summary.get("groups", {}).get(name) or summary["by_type"].get(name, {})
+
+    names = ["overall", *GROUPS] + sorted(set(before["by_type"]) | set(after["by_type"]))
     for name in names:
-        a = before["overall"] if name == "overall" else before["by_type"].get(name, {})
-        b = after["overall"] if name == "overall" else after["by_type"].get(name, {})
-        cells = [f"{b[c] - a[c]:>+12.3f}" if c in a and c in b else f"{'-':>12s}" for c in columns]
+        a, b = figures(before, name), figures(after, name)
+        cells = [f"{b[c] - a[c]:>+{WIDTH}.3f}" if c in a and c in b else f"{'-':>{WIDTH}s}" for c in columns]
         lines.append(f"{name:14s}" + "".join(cells))
     return "\n".join(lines)

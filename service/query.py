@@ -1,23 +1,37 @@
 """Understanding a question: the one normalization shared with the index, keyword tokens
-without question scaffolding, and whether it asks for a list."""
+without question scaffolding, what kind of answer it expects, and the words it asks about."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 from index.normalize import normalize
 
-# Words that shape a question rather than name its subject: interrogatives, particles,
-# and references to "this article / that meeting". Dropped from the keyword side only;
-# the model still reads the whole question.
-SCAFFOLDING = frozenset(
-    """请问 请 问 是什么 什么 啥 哪 哪位 哪家 哪个 哪些 哪里 哪儿 哪一 哪种 哪类 哪方面 哪几 谁 何时 何地 何处 何种 何为
-    为何 为什么 如何 怎样 怎么 怎么样 多少 几 几个 吗 呢 吧 是否 是不是 有没有 能否 可否 请列举 列举 这篇 该文 本文 文中
-    文章 这次 那场 那份 那次 有位 有人 谈到 提到""".split()
+AnswerType = Literal["time", "number"]
+
+CLASSIFIER = "个位家名项次种类条点件国座届年月天日号"
+# Interrogatives, particles and references to "this article / that meeting": they shape a
+# question rather than name its subject. Removed from the keyword side only; the model
+# still reads the whole question.
+SCAFFOLDING = re.compile(
+    rf"请问|请列举|列举|什么时候|何时何地|何时|何地|何处|何种|何为|何人|何年|为何|为什么|如何|怎么样|怎样|怎么"
+    rf"|哪一?[{CLASSIFIER}些里儿]|哪方面|哪几[{CLASSIFIER}]?|哪|多少[{CLASSIFIER}]?|几[{CLASSIFIER}]|第几"
+    rf"|是谁|是什么|是多少|是否|是不是|有没有|能否|可否|谁|什么|啥|吗|呢|吧"
+    rf"|这篇|该文|本文|文中|这次|那场|那份|那次|那届|有位|有人"
+    r"|\b(?:what|which|who|whom|whose|when|where|why|how|many|much|does|did|do|is|are|was|were)\b",
+    re.IGNORECASE,
 )
-LIST_CUE = re.compile(r"哪些|哪几|列举|包括什么|有什么|分别|几[个项类种点条方面]|[二两三四五六七八九十][个项类种点条大]|which (?:are|were)|list|what are", re.I)
+TIME_CUE = re.compile(r"何时|什么时候|何年|哪一?[年月天日号]|几[月号年]|\bwhen\b|\bwhat year\b|\bwhich year\b", re.IGNORECASE)
+NUMBER_CUE = re.compile(rf"多少|(?<!哪)几[{CLASSIFIER}]|第几|\bhow (?:many|much)\b", re.IGNORECASE)
+LIST_CUE = re.compile(r"哪些|哪几|列举|分别|[二两三四五六七八九十几][个项类种点条大方]|\bwhat are\b|\bwhich (?:are|were)\b|\blist\b", re.IGNORECASE)
+# What a "who / how much" question asks about sits right next to its interrogative:
+# "首任所长是谁", "多少罚款". ("什么X" names the answer's kind, not a condition on it.)
+FOCUS_BEFORE = re.compile(r"([\u4e00-\u9fff]{2,6})(?:是谁|是多少|为多少|有多少)")
+FOCUS_AFTER = re.compile(rf"多少[{CLASSIFIER}]?([\u4e00-\u9fff]{{2,6}})")
+FOCUS_STOP = re.compile(r".*[的之在对]")
 
 
 @dataclass(frozen=True)
@@ -28,11 +42,29 @@ class Query:
     normalized: str
     tokens: tuple[str, ...]
     wants_list: bool
+    answer_type: AnswerType | None
+    focus: tuple[str, ...]
+
+
+def answer_type(normalized: str) -> AnswerType | None:
+    if TIME_CUE.search(normalized):
+        return "time"
+    if NUMBER_CUE.search(normalized):
+        return "number"
+    return None
+
+
+def focus_text(normalized: str) -> list[str]:
+    """The short phrases next to the interrogative, cut back to the last 的/之/在/对 before it."""
+    phrases = [FOCUS_STOP.sub("", m.group(1)) for m in FOCUS_BEFORE.finditer(normalized)]
+    phrases += [re.split(r"[的之在对]", m.group(1))[0] for m in FOCUS_AFTER.finditer(normalized)]
+    return [p for p in phrases if len(p) >= 2]
 
 
 def parse_query(question: str, tokenize: Callable[[str], list[str]]) -> Query:
     """Normalize the question and cut its keyword tokens with the index's own tokenizer."""
     normalized = normalize(question)
-    tokens = tokenize(normalized)
-    content = [t for t in tokens if t not in SCAFFOLDING]
-    return Query(question, normalized, tuple(content or tokens), bool(LIST_CUE.search(normalized)))
+    content = tokenize(SCAFFOLDING.sub(" ", normalized))
+    tokens = content or tokenize(normalized)
+    focus = tuple(dict.fromkeys(t for phrase in focus_text(normalized) for t in tokenize(phrase) if len(t) >= 2))
+    return Query(question, normalized, tuple(tokens), bool(LIST_CUE.search(normalized)), answer_type(normalized), focus)

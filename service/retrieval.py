@@ -29,6 +29,7 @@ class Passage:
     """A ranked passage with its citation (document, section, exact offsets) and its evidence."""
 
     rank: int
+    position: int
     chunk: ChunkRecord
     score: float
     title: str
@@ -106,7 +107,7 @@ class Retriever:
         evidence = tuple(
             Evidence(self.backend.sentences[s.position], s.score) for s in evidence_of(candidate, self.settings.evidence_margin)
         )
-        return Passage(rank, chunk, candidate.score, self.backend.documents[chunk.doc_id].title, evidence)
+        return Passage(rank, candidate.position, chunk, candidate.score, self.backend.documents[chunk.doc_id].title, evidence)
 
     def search(self, question: str, k: int | None = None, mode: Mode | None = None, doc_ids: frozenset[str] | None = None) -> list[Passage]:
         return self.retrieve(question, k, mode, doc_ids).passages

@@ -5,6 +5,7 @@ from __future__ import annotations
 from index.chunking import ChunkerSettings
 from index.embedding import SentenceTransformerEmbedder
 from index.faiss_bm25 import FaissBM25Index, load_index
+from service.asking import Asker
 from service.retrieval import Retriever
 from service.settings import Settings
 
@@ -25,3 +26,7 @@ def open_retriever(settings: Settings, embedder: SentenceTransformerEmbedder | N
     """Load the current index and the model it was built with; refuses a mismatched index."""
     embedder = embedder or make_embedder(settings)
     return Retriever(open_index(settings, embedder.dimension), embedder, settings)
+
+
+def open_asker(settings: Settings, embedder: SentenceTransformerEmbedder | None = None) -> Asker:
+    return Asker(open_retriever(settings, embedder), settings)

@@ -1,0 +1,130 @@
+"""The extractive answer: evidence sentences quoted verbatim, each cited to its passage, or
+nothing when the evidence does not answer the question.
+
+Every word of an answer is a document's: sentences are exact slices of their sources and
+only the citation markers `[n]` are added. The decision to answer is explained by
+`Verdict`: the question's own cues (a "when" question needs a date in the evidence, a
+"how many" question a number, "X是谁" needs X) and how much of the question the cited
+passages cover.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from index.backend import SearchBackend, SentenceRecord
+import numpy as np
+
+from service.query import Query
+from service.ranking import zscore
+from service.retrieval import Passage, Retrieval
+
+TIME_EXPRESSION = re.compile(r"\d{4}|\d{1,2}月|\d{1,2}日|[一二三四五六七八九十〇零]{2,4}年|[上下本今去明前]年|年[初底中末]|世纪|年代|[春夏秋冬]季")
+NUMBER_EXPRESSION = re.compile(r"\d|[一二三四五六七八九十百千万亿两]")
+EVIDENCE_PASSAGES = 3
+
+
+@dataclass(frozen=True)
+class AnswerPolicy:
+    """How many sentences an answer takes and when to abstain (all from settings)."""
+
+    max_sentences: int = 2
+    max_list_sentences: int = 5
+    min_confidence: float = 0.0
+    passage_weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class AnswerSentence:
+    sentence: SentenceRecord
+    passage: int
+    score: float
+
+
+@dataclass(frozen=True)
+class Answer:
+    text: str
+    sentences: tuple[AnswerSentence, ...]
+    confidence: float
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether the evidence answers the question, and why not when it does not."""
+
+    confidence: float
+    problems: tuple[str, ...]
+
+    @property
+    def answerable(self) -> bool:
+        return not self.problems
+
+
+def candidate_sentences(backend: SearchBackend, retrieval: Retrieval, passage_weight: float) -> list[AnswerSentence]:
+    """Every sentence of the leading passages, scored by its own evidence score plus the
+    (z-normalized) score of its passage, best first, each text once."""
+    leading = retrieval.passages[:EVIDENCE_PASSAGES]
+    by_position = {c.position: c for c in retrieval.candidates}
+    passage_z = zscore(np.array([p.score for p in leading])) if leading else np.zeros(0)
+    found = [
+        AnswerSentence(backend.sentences[s.position], p.rank, s.score + passage_weight * float(z))
+        for p, z in zip(leading, passage_z)
+        for s in by_position[p.position].sentences
+    ]
+    found.sort(key=lambda s: -s.score)
+    seen: set[str] = set()
+    unique = []
+    for s in found:
+        if s.sentence.embed_text not in seen:
+            seen.add(s.sentence.embed_text)
+            unique.append(s)
+    return unique
+
+
+def select(candidates: list[AnswerSentence], query: Query, policy: AnswerPolicy) -> list[AnswerSentence]:
+    """The best few sentences (more for a list question), in reading order of their passages."""
+    limit = policy.max_list_sentences if query.wants_list else policy.max_sentences
+    return sorted(candidates[:limit], key=lambda s: (s.passage, s.sentence.start))
+
+
+def covered_share(backend: SearchBackend, query: Query, passages: list[Passage]) -> float:
+    """IDF-weighted share of the question's keywords that occur in the leading passages."""
+    tokens = list(dict.fromkeys(query.tokens))
+    if not tokens or not passages:
+        return 0.0
+    positions = [p.position for p in passages[:EVIDENCE_PASSAGES]]
+    present = (backend.keyword_matrix(tokens, positions, "chunk") > 0).any(axis=1)
+    idf = backend.keyword_idf(tokens)
+    return float((idf * present).sum() / idf.sum()) if idf.sum() > 0 else 0.0
+
+
+def judge(query: Query, evidence: list[AnswerSentence], confidence: float, policy: AnswerPolicy) -> Verdict:
+    """Check the evidence against what the question asks for."""
+    texts = [s.sentence.embed_text for s in evidence]
+    problems = []
+    if not texts:
+        problems.append("no evidence")
+    if query.answer_type == "time" and not any(TIME_EXPRESSION.search(t) for t in texts):
+        problems.append("asks when; the evidence names no time")
+    if query.answer_type == "number" and not any(NUMBER_EXPRESSION.search(t) for t in texts):
+        problems.append("asks how many; the evidence gives no number")
+    missing = [f for f in query.focus if not any(f in t for t in texts)]
+    if query.focus and len(missing) == len(query.focus):
+        problems.append(f"the evidence does not mention {'/'.join(query.focus)}")
+    if confidence < policy.min_confidence:
+        problems.append(f"the passages cover too little of the question ({confidence:.2f})")
+    return Verdict(confidence, tuple(problems))
+
+
+def compose(backend: SearchBackend, retrieval: Retrieval, policy: AnswerPolicy) -> tuple[Answer | None, Verdict]:
+    """An answer of one or a few cited sentences, or None with the verdict saying why."""
+    candidates = candidate_sentences(backend, retrieval, policy.passage_weight)
+    confidence = covered_share(backend, retrieval.query, retrieval.passages)
+    evidence = [AnswerSentence(e.sentence, p.rank, e.score) for p in retrieval.passages[:EVIDENCE_PASSAGES] for e in p.evidence]
+    verdict = judge(retrieval.query, evidence, confidence, policy)
+    if not verdict.answerable:
+        return None, verdict
+    chosen = select(candidates, retrieval.query, policy)
+    text = " ".join(f"{s.sentence.text.strip()} [{s.passage}]" for s in chosen)
+    return Answer(text, tuple(chosen), round(confidence, 4)), verdict
