@@ -1,4 +1,4 @@
-"""The FastAPI application: loads the index once in the lifespan and serves search.
+"""The FastAPI application: loads the index once in the lifespan and serves questions.
 
 No `from __future__ import annotations` here: FastAPI reads the route signatures at run time.
 """
@@ -9,14 +9,25 @@ import time
 from contextlib import asynccontextmanager
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
+from service.asking import Asker
 from service.rawurl import PercentEncodeQuery, widen_h11_request_line
-from service.retrieval import Retriever
-from service.runtime import open_retriever
-from service.schemas import ReadyOut, SearchOut, passage_out
+from service.runtime import open_asker
+from service.schemas import (
+    AskIn,
+    AskOut,
+    DocumentOut,
+    DocumentsOut,
+    DocumentTextOut,
+    ReadyOut,
+    SearchOut,
+    ask_out,
+    document_out,
+    passage_out,
+)
 from service.settings import Mode, Settings
 
 log = logging.getLogger("govqa")
@@ -28,12 +39,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):  # noqa: ANN202
-        app.state.retriever = None
+        app.state.asker = None
         app.state.load_error = None
         try:
-            retriever = await run_in_threadpool(open_retriever, settings)
-            await run_in_threadpool(retriever.embed_query, "warm up")
-            app.state.retriever = retriever
+            asker = await run_in_threadpool(open_asker, settings)
+            await run_in_threadpool(asker.retriever.embed_query, "warm up")
+            app.state.asker = asker
         except Exception as exc:  # reported by /readyz instead of crashing
             log.error("index not loaded: %s", exc)
             app.state.load_error = str(exc)
@@ -44,11 +55,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     widen_h11_request_line()
     app.add_middleware(PercentEncodeQuery)
 
-    def get_retriever(request: Request) -> Retriever:
-        retriever = request.app.state.retriever
-        if retriever is None:
+    def get_asker(request: Request) -> Asker:
+        asker = request.app.state.asker
+        if asker is None:
             raise HTTPException(503, detail=request.app.state.load_error or "index not loaded yet")
-        return retriever
+        return asker
+
+    def known_document(asker: Asker, doc_id: str) -> str:
+        if doc_id not in asker.retriever.backend.documents:
+            raise HTTPException(404, detail=f"no document {doc_id!r}")
+        return doc_id
+
+    def document_filter(asker: Asker, doc_ids: list[str] | None) -> frozenset[str] | None:
+        if not doc_ids:
+            return None
+        unknown = sorted(set(doc_ids) - set(asker.retriever.backend.documents))
+        if unknown:
+            raise HTTPException(422, detail=f"unknown doc_ids: {', '.join(unknown)}")
+        return frozenset(doc_ids)
 
     @app.get("/healthz")
     def healthz() -> dict:
@@ -58,28 +82,67 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/readyz", response_model=ReadyOut)
     def readyz(request: Request) -> JSONResponse | ReadyOut:
         """The index is loaded (503 until then, or with the load error)."""
-        retriever = request.app.state.retriever
-        if retriever is None:
+        asker = request.app.state.asker
+        if asker is None:
             body = ReadyOut(ready=False, error=request.app.state.load_error)
             return JSONResponse(body.model_dump(), status_code=503)
-        return ReadyOut(ready=True, index_version=retriever.backend.version)
+        return ReadyOut(ready=True, index_version=asker.retriever.backend.version)
+
+    @app.post("/v1/ask", response_model=AskOut)
+    async def ask(body: AskIn, asker: Annotated[Asker, Depends(get_asker)]) -> AskOut:
+        """A cited extractive answer (or null when the documents do not answer), with the passages behind it."""
+        doc_ids = document_filter(asker, body.doc_ids)
+        result = await run_in_threadpool(asker.ask, body.question, body.top_k, body.mode, doc_ids)
+        return ask_out(result)
 
     @app.get("/v1/search", response_model=SearchOut)
     async def search(
-        retriever: Annotated[Retriever, Depends(get_retriever)],
+        asker: Annotated[Asker, Depends(get_asker)],
         q: Annotated[str, Query(min_length=1, max_length=1000, description="the question")],
         k: Annotated[int, Query(ge=1, le=20)] = 5,
         mode: Mode = "hybrid",
         doc_id: Annotated[list[str] | None, Query(description="restrict to these documents")] = None,
     ) -> SearchOut:
-        """Passages that best match a question, with exact citations."""
+        """Passages that best match a question, with exact citations and evidence highlights."""
         if not q.strip():
             raise HTTPException(422, detail="q must contain more than whitespace")
+        doc_ids = document_filter(asker, doc_id)
         started = time.perf_counter()
-        passages = await run_in_threadpool(retriever.search, q, k, mode, frozenset(doc_id) if doc_id else None)
+        passages = await run_in_threadpool(asker.retriever.search, q, k, mode, doc_ids)
         return SearchOut(
             query=q, mode=mode, passages=[passage_out(p) for p in passages],
-            index_version=retriever.backend.version, took_ms=round((time.perf_counter() - started) * 1000, 2),
+            index_version=asker.retriever.backend.version, took_ms=round((time.perf_counter() - started) * 1000, 2),
         )
+
+    @app.get("/v1/documents", response_model=DocumentsOut)
+    def documents(asker: Annotated[Asker, Depends(get_asker)]) -> DocumentsOut:
+        """Metadata of every document, with its length and chunk count."""
+        backend = asker.retriever.backend
+        counts: dict[str, int] = {}
+        for chunk in backend.chunks:
+            counts[chunk.doc_id] = counts.get(chunk.doc_id, 0) + 1
+        listed = [document_out(meta, backend.texts[d], counts.get(d, 0)) for d, meta in backend.documents.items()]
+        return DocumentsOut(documents=listed, index_version=backend.version)
+
+    @app.get("/v1/documents/{doc_id}", response_model=DocumentOut)
+    def document(asker: Annotated[Asker, Depends(get_asker)], doc_id: Annotated[str, Path(max_length=200)]) -> DocumentOut:
+        """One document's metadata."""
+        backend = asker.retriever.backend
+        known_document(asker, doc_id)
+        return document_out(backend.documents[doc_id], backend.texts[doc_id], sum(c.doc_id == doc_id for c in backend.chunks))
+
+    @app.get("/v1/documents/{doc_id}/text", response_model=DocumentTextOut)
+    def document_text(
+        asker: Annotated[Asker, Depends(get_asker)],
+        doc_id: Annotated[str, Path(max_length=200)],
+        start: Annotated[int, Query(ge=0)] = 0,
+        end: Annotated[int | None, Query(ge=0, description="default: the end of the document")] = None,
+    ) -> DocumentTextOut:
+        """The exact source text of a range (the whole document by default)."""
+        text = asker.retriever.backend.texts[known_document(asker, doc_id)]
+        end = len(text) if end is None else end
+        if not start <= end <= len(text):
+            raise HTTPException(422, detail=f"need 0 <= start <= end <= {len(text)}")
+        return DocumentTextOut(doc_id=doc_id, start=start, end=end, text=text[start:end])
 
     return app

@@ -61,8 +61,7 @@ def search(
     """Print the passages that best match a question."""
     from service.runtime import open_retriever
 
-    if mode is not None and mode not in Mode.__args__:
-        raise typer.BadParameter(f"mode must be one of {', '.join(Mode.__args__)}", param_hint="--mode")
+    check_mode(mode)
     retriever = open_retriever(Settings())
     passages = retriever.search(question, k=k, mode=mode)
     if as_json:
@@ -76,6 +75,32 @@ def search(
         typer.echo("    " + p.chunk.text.replace("\n", " ")[:300])
 
 
+@app.command()
+def ask(
+    question: str,
+    k: Annotated[int, typer.Option("-k", "--top-k", min=1, max=20)] = 5,
+    mode: Annotated[Optional[str], typer.Option(help="hybrid, dense or keyword")] = None,
+    doc_id: Annotated[Optional[list[str]], typer.Option("--doc-id", help="restrict to this document (repeatable)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the API's JSON")] = False,
+) -> None:
+    """Answer a question with cited sentences, and show the passages with their evidence."""
+    from service.answers_view import print_answer
+    from service.runtime import open_asker
+    from service.schemas import ask_out
+
+    check_mode(mode)
+    result = open_asker(Settings()).ask(question, k=k, mode=mode, doc_ids=frozenset(doc_id) if doc_id else None)
+    if as_json:
+        typer.echo(ask_out(result).model_dump_json(indent=2))
+        return
+    print_answer(ask_out(result), rich=sys.stdout.isatty())
+
+
+def check_mode(mode: str | None) -> None:
+    if mode is not None and mode not in Mode.__args__:
+        raise typer.BadParameter(f"mode must be one of {', '.join(Mode.__args__)}", param_hint="--mode")
+
+
 @app.command("eval")
 def evaluate(
     questions: Path,
@@ -83,9 +108,10 @@ def evaluate(
     url: Annotated[Optional[str], typer.Option(help="evaluate a running server at this base URL instead")] = None,
     json_out: Annotated[Optional[Path], typer.Option("--json", help="write the figures to this file")] = None,
 ) -> None:
-    """Run a question set through the retriever and print hit@k, MRR, nDCG and latency."""
+    """Run a question set through govqa and print hit@k, MRR, nDCG, answer-sentence hit, abstention and latency."""
     from service import evaluation
 
+    check_mode(mode)
     if url:
         texts, ask = remote_asker(url, mode)
     else:

@@ -34,6 +34,7 @@ class Passage:
     score: float
     title: str
     evidence: tuple[Evidence, ...] = ()
+    url: str | None = None
 
     @property
     def doc_id(self) -> str:
@@ -107,7 +108,8 @@ class Retriever:
         evidence = tuple(
             Evidence(self.backend.sentences[s.position], s.score) for s in evidence_of(candidate, self.settings.evidence_margin)
         )
-        return Passage(rank, candidate.position, chunk, candidate.score, self.backend.documents[chunk.doc_id].title, evidence)
+        meta = self.backend.documents[chunk.doc_id]
+        return Passage(rank, candidate.position, chunk, candidate.score, meta.title, evidence, meta.url)
 
     def search(self, question: str, k: int | None = None, mode: Mode | None = None, doc_ids: frozenset[str] | None = None) -> list[Passage]:
         return self.retrieve(question, k, mode, doc_ids).passages

@@ -1,16 +1,41 @@
-"""Response models of the HTTP API."""
+"""Request and response models of the HTTP API (also the CLI's --json output)."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
+from index.documents import DocumentMeta
+from service.asking import AskResult
 from service.retrieval import Passage
+from service.settings import Mode
+
+
+class AskIn(BaseModel):
+    """A question, with how many passages to return and how to search."""
+
+    question: str = Field(description="1–1000 characters after trimming", examples=["首尔峰会的主题是什么？"])
+    top_k: int = Field(5, ge=1, le=20)
+    mode: Mode = "hybrid"
+    doc_ids: list[str] | None = Field(None, description="restrict the search to these documents")
+
+    @field_validator("question")
+    @classmethod
+    def trimmed_length(cls, value: str) -> str:
+        value = value.strip()
+        if not 1 <= len(value) <= 1000:
+            raise ValueError("question must be 1–1000 characters after trimming")
+        return value
+
+
+class SpanOut(BaseModel):
+    start: int
+    end: int
 
 
 class PassageOut(BaseModel):
-    """A passage with its citation. `text == document[start:end]`."""
+    """A passage with its citation. `text == document[start:end]`; highlights are document offsets inside it."""
 
-    n: int = Field(description="rank, from 1")
+    n: int = Field(description="rank, from 1; answers cite it as [n]")
     chunk_id: str
     doc_id: str
     title: str
@@ -20,6 +45,33 @@ class PassageOut(BaseModel):
     start: int = Field(description="offset of the first character in the document")
     end: int = Field(description="offset after the last character")
     score: float
+    highlights: list[SpanOut] = Field(default_factory=list, description="evidence sentences, as document offsets")
+    url: str | None = None
+
+
+class AnswerSentenceOut(BaseModel):
+    text: str
+    doc_id: str
+    start: int
+    end: int
+    passage: int = Field(description="the n of the passage it is cited to")
+
+
+class AnswerOut(BaseModel):
+    text: str = Field(description="quoted sentences, each followed by its citation marker [n]")
+    sentences: list[AnswerSentenceOut]
+    confidence: float = Field(description="share of the question's keywords found in the cited passages (IDF-weighted)")
+
+
+class AskOut(BaseModel):
+    question: str
+    answer: AnswerOut | None = Field(description="null when the documents do not answer the question")
+    low_confidence: bool = Field(description="true when govqa abstained; the passages are the nearest it found")
+    abstain_reasons: list[str] = Field(default_factory=list)
+    passages: list[PassageOut]
+    mode: str
+    index_version: str
+    took_ms: float
 
 
 class SearchOut(BaseModel):
@@ -36,9 +88,59 @@ class ReadyOut(BaseModel):
     error: str | None = None
 
 
-def passage_out(p: Passage) -> PassageOut:
+class DocumentOut(BaseModel):
+    doc_id: str
+    title: str
+    authors: list[str]
+    date: str | None
+    publisher: str | None
+    language: str
+    url: str | None
+    chars: int
+    chunks: int
+
+
+class DocumentsOut(BaseModel):
+    documents: list[DocumentOut]
+    index_version: str
+
+
+class DocumentTextOut(BaseModel):
+    doc_id: str
+    start: int
+    end: int
+    text: str = Field(description="document[start:end], exactly")
+
+
+def passage_out(p: Passage, extra_highlights: list[tuple[int, int]] = ()) -> PassageOut:
     c = p.chunk
+    spans = sorted({(e.sentence.start, e.sentence.end) for e in p.evidence} | set(extra_highlights))
     return PassageOut(
-        n=p.rank, chunk_id=c.chunk_id, doc_id=c.doc_id, title=p.title, section=" / ".join(c.section),
-        author=c.author, text=c.text, start=c.start, end=c.end, score=round(p.score, 6),
+        n=p.rank, chunk_id=c.chunk_id, doc_id=c.doc_id, title=p.title, section=" / ".join(c.section), author=c.author,
+        text=c.text, start=c.start, end=c.end, score=round(p.score, 6), highlights=[SpanOut(start=s, end=e) for s, e in spans], url=p.url,
     )
+
+
+def ask_out(result: AskResult) -> AskOut:
+    """The API's view of an answer; answer sentences are highlighted in their passages too."""
+    answer = result.answer
+    cited: dict[int, list[tuple[int, int]]] = {}
+    sentences = []
+    if answer is not None:
+        for s in answer.sentences:
+            cited.setdefault(s.passage, []).append((s.sentence.start, s.sentence.end))
+            sentences.append(AnswerSentenceOut(text=s.sentence.text, doc_id=s.sentence.doc_id, start=s.sentence.start, end=s.sentence.end, passage=s.passage))
+    return AskOut(
+        question=result.question,
+        answer=None if answer is None else AnswerOut(text=answer.text, sentences=sentences, confidence=answer.confidence),
+        low_confidence=answer is None,
+        abstain_reasons=list(result.verdict.problems),
+        passages=[passage_out(p, cited.get(p.rank, [])) for p in result.passages],
+        mode=result.mode,
+        index_version=result.index_version,
+        took_ms=round(result.took_ms, 2),
+    )
+
+
+def document_out(meta: DocumentMeta, text: str, chunks: int) -> DocumentOut:
+    return DocumentOut(**meta.to_dict(), chars=len(text), chunks=chunks)

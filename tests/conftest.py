@@ -38,3 +38,10 @@ def built_index(settings: Settings, embedder, corpus_documents) -> Path:
 @pytest.fixture(scope="session")
 def retriever(settings: Settings, embedder, built_index):
     return open_retriever(settings, embedder)
+
+
+@pytest.fixture(scope="session")
+def asker(settings: Settings, retriever):
+    from service.asking import Asker
+
+    return Asker(retriever, settings)

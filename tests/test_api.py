@@ -88,3 +88,69 @@ def test_raw_utf8_query_string_is_accepted(base_url: str) -> None:
     head, _, body = raw.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 200")
     assert "首尔峰会的主题是什么" in body.decode("utf-8") and "000_4a4f11ac61068251" in body.decode("utf-8")
+
+
+def test_ask_returns_a_cited_answer(base_url: str, retriever) -> None:
+    response = httpx.post(f"{base_url}/v1/ask", json={"question": "首尔峰会的主题是什么？", "top_k": 3})
+    assert response.status_code == 200
+    body = response.json()
+    texts = retriever.backend.texts
+    assert body["answer"] is not None and body["low_confidence"] is False
+    for s in body["answer"]["sentences"]:
+        assert texts[s["doc_id"]][s["start"]:s["end"]] == s["text"]
+        passage = body["passages"][s["passage"] - 1]
+        assert passage["n"] == s["passage"] and passage["start"] <= s["start"] and s["end"] <= passage["end"]
+        assert {"start": s["start"], "end": s["end"]} in passage["highlights"]
+        assert f"[{s['passage']}]" in body["answer"]["text"]
+    for p in body["passages"]:
+        assert texts[p["doc_id"]][p["start"]:p["end"]] == p["text"]
+        assert p["highlights"] and all(p["start"] <= h["start"] < h["end"] <= p["end"] for h in p["highlights"])
+
+
+def test_ask_abstains_with_reasons_and_still_returns_passages(base_url: str) -> None:
+    body = httpx.post(f"{base_url}/v1/ask", json={"question": "欧盟人工智能办公室的首任主任是谁？"}).json()
+    assert body["answer"] is None and body["low_confidence"] is True and body["abstain_reasons"]
+    assert len(body["passages"]) == 5
+
+
+def test_ask_restricted_to_a_document(base_url: str) -> None:
+    report = "003_522f828de9b5a839"
+    body = httpx.post(f"{base_url}/v1/ask", json={"question": "人工智能治理", "doc_ids": [report], "top_k": 10}).json()
+    assert {p["doc_id"] for p in body["passages"]} == {report}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{}, {"question": ""}, {"question": "  \n "}, {"question": "x" * 1001}, {"question": "问题", "top_k": 0},
+     {"question": "问题", "top_k": 21}, {"question": "问题", "mode": "magic"}, {"question": 5},
+     {"question": "问题", "doc_ids": ["no-such-doc"]}],
+)
+def test_bad_ask_input_is_422(base_url: str, body: dict) -> None:
+    assert httpx.post(f"{base_url}/v1/ask", json=body).status_code == 422
+
+
+def test_ask_rejects_a_body_that_is_not_json(base_url: str) -> None:
+    response = httpx.post(f"{base_url}/v1/ask", content=b"{not json", headers={"content-type": "application/json"})
+    assert response.status_code == 422
+
+
+def test_documents_and_exact_text_ranges(base_url: str, retriever) -> None:
+    listing = httpx.get(f"{base_url}/v1/documents").json()
+    ids = {d["doc_id"] for d in listing["documents"]}
+    assert ids == set(retriever.backend.texts)
+    assert sum(d["chunks"] for d in listing["documents"]) == len(retriever.backend.chunks)
+    doc = listing["documents"][0]
+    assert httpx.get(f"{base_url}/v1/documents/{doc['doc_id']}").json() == doc
+    whole = httpx.get(f"{base_url}/v1/documents/{doc['doc_id']}/text").json()
+    assert whole["text"] == retriever.backend.texts[doc["doc_id"]] and whole["end"] == doc["chars"]
+    part = httpx.get(f"{base_url}/v1/documents/{doc['doc_id']}/text", params={"start": 10, "end": 30}).json()
+    assert part["text"] == whole["text"][10:30]
+
+
+def test_document_errors(base_url: str) -> None:
+    assert httpx.get(f"{base_url}/v1/documents/no-such-doc").status_code == 404
+    assert httpx.get(f"{base_url}/v1/documents/no-such-doc/text").status_code == 404
+    doc = httpx.get(f"{base_url}/v1/documents").json()["documents"][0]
+    assert httpx.get(f"{base_url}/v1/documents/{doc['doc_id']}/text", params={"start": 5, "end": 2}).status_code == 422
+    assert httpx.get(f"{base_url}/v1/documents/{doc['doc_id']}/text", params={"end": doc["chars"] + 1}).status_code == 422
+    assert httpx.get(f"{base_url}/v1/documents/{doc['doc_id']}/text", params={"start": -1}).status_code == 422

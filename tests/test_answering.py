@@ -1,0 +1,103 @@
+"""Answers over the real index with the real model: cited sentences, evidence, abstention, cache."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+
+from index.build import build_index
+from service.asking import Asker
+from service.ranking import zscore
+from service.retrieval import Retriever
+from service.runtime import open_index
+
+SEOUL = "000_4a4f11ac61068251"
+QUESTIONS = [
+    "首尔峰会的主题是什么？",
+    "中美人工智能政府间对话首次会议在哪里举行？",
+    "地缘政治对手可以在哪些技术性人工智能安全领域合作？",
+    "粤港澳大湾区在人工智能治理上有什么优势？",
+    "What did the Bletchley declaration say?",
+]
+
+
+def test_zscore_puts_signals_on_one_scale() -> None:
+    cosines, bm25 = np.array([0.70, 0.80, 0.90]), np.array([2.0, 12.0, 22.0])
+    assert np.allclose(zscore(cosines), zscore(bm25))
+    assert np.allclose(zscore(np.array([3.0, 3.0])), 0.0)  # no spread, no signal
+
+
+def test_answer_sentences_and_highlights_slice_back_exactly(asker: Asker) -> None:
+    texts = asker.retriever.backend.texts
+    answered = 0
+    for question in QUESTIONS:
+        result = asker.ask(question, k=5)
+        for p in result.passages:
+            assert p.evidence, "every passage shows at least one evidence sentence"
+            for e in p.evidence:
+                s = e.sentence
+                assert texts[s.doc_id][s.start:s.end] == s.text
+                assert p.chunk.start <= s.start < s.end <= p.chunk.end
+        if result.answer is not None:
+            answered += 1
+            for s in result.answer.sentences:
+                assert texts[s.sentence.doc_id][s.sentence.start:s.sentence.end] == s.sentence.text
+                cited = result.passages[s.passage - 1]
+                assert cited.chunk.start <= s.sentence.start and s.sentence.end <= cited.chunk.end
+                assert f"{s.sentence.text.strip()} [{s.passage}]" in result.answer.text
+    assert answered >= 3
+
+
+def test_known_question_is_answered_from_the_right_place(asker: Asker) -> None:
+    result = asker.ask("首尔峰会的主题是什么？")
+    assert result.passages[0].doc_id == SEOUL
+    assert result.answer is not None
+    assert any("“安全、创新、包容”为主题" in s.sentence.text for s in result.answer.sentences)
+
+
+def test_question_the_documents_do_not_answer_gets_no_answer(asker: Asker) -> None:
+    # the corpus mentions the EU AI Office but never who heads it
+    result = asker.ask("欧盟人工智能办公室的首任主任是谁？")
+    assert result.answer is None
+    assert result.verdict.problems
+    assert result.passages, "the nearest passages still come back"
+
+
+def test_list_question_gets_more_sentences(asker: Asker) -> None:
+    single = asker.ask("首尔峰会的主题是什么？")
+    listing = asker.ask("首尔峰会产出了哪些文件？")
+    assert single.answer is not None and listing.answer is not None
+    assert len(listing.answer.sentences) > len(single.answer.sentences)
+
+
+def test_cache_serves_a_repeat_without_searching_again(settings, retriever) -> None:
+    asker = Asker(retriever, settings)
+    calls = []
+    original = retriever.retrieve
+
+    class Counting(Retriever):
+        def retrieve(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+            calls.append(args)
+            return original(*args, **kwargs)
+
+    asker.retriever = Counting(retriever.backend, retriever.embedder, settings)
+    first = asker.ask("首尔峰会的主题是什么？")
+    again = asker.ask("  首爾峰會的主題是什麼？ ")  # same question once normalized
+    assert len(calls) == 1 and not first.cached and again.cached
+    assert again.answer == first.answer and again.passages == first.passages
+    asker.ask("首尔峰会的主题是什么？", k=3)
+    assert len(calls) == 2, "other parameters are another entry"
+
+
+def test_cache_never_serves_an_old_index_version(settings, embedder, corpus_documents, built_index, tmp_path) -> None:
+    own = settings.model_copy(update={"index_dir": tmp_path / "index"})
+    shutil.copytree(built_index, own.index_dir)
+    asker = Asker(Retriever(open_index(own), embedder, own), own)
+    before = asker.ask("首尔峰会的主题是什么？")
+    build_index(corpus_documents, embedder, own.index_dir, force=True)  # a new version; vectors are reused
+    asker.retriever.backend = open_index(own)
+    after = asker.ask("首尔峰会的主题是什么？")
+    assert after.index_version != before.index_version
+    assert not after.cached
+    assert asker.ask("首尔峰会的主题是什么？").cached

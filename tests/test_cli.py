@@ -1,0 +1,57 @@
+"""The command line against the real session index (GOVQA_INDEX_DIR points at it)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from service.cli import app
+from tests.test_api import serve
+
+ROOT = Path(__file__).resolve().parent.parent
+runner = CliRunner()
+
+
+@pytest.fixture()
+def index_env(monkeypatch: pytest.MonkeyPatch, settings, built_index) -> None:
+    monkeypatch.setenv("GOVQA_INDEX_DIR", str(built_index))
+
+
+def test_ask_prints_the_api_json(index_env, retriever) -> None:
+    result = runner.invoke(app, ["ask", "首尔峰会的主题是什么？", "--json", "-k", "3"])
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.stdout)
+    assert body["answer"]["sentences"] and len(body["passages"]) == 3
+    for s in body["answer"]["sentences"]:
+        assert retriever.backend.texts[s["doc_id"]][s["start"]:s["end"]] == s["text"]
+
+
+def test_ask_plain_text_marks_evidence(index_env) -> None:
+    result = runner.invoke(app, ["ask", "首尔峰会的主题是什么？", "-k", "2"])
+    assert result.exit_code == 0, result.output
+    first, *rest = result.stdout.splitlines()
+    assert "[1]" in first and "安全、创新、包容" in first
+    assert any(line.startswith("[1] ") for line in rest) and "«" in result.stdout
+
+
+def test_bad_mode_is_a_usage_error(index_env) -> None:
+    result = runner.invoke(app, ["ask", "问题", "--mode", "magic"])
+    assert result.exit_code == 2 and "mode" in result.output
+
+
+def test_eval_in_process_and_over_http_agree(index_env, settings, tmp_path: Path) -> None:
+    lines = (ROOT / "tests" / "data" / "questions.jsonl").read_text(encoding="utf-8").splitlines()
+    sample = tmp_path / "sample.jsonl"
+    sample.write_text("\n".join(lines[::20]) + "\n", encoding="utf-8")
+    local = runner.invoke(app, ["eval", str(sample), "--json", str(tmp_path / "local.json")])
+    assert local.exit_code == 0, local.output
+    for url in serve(settings):
+        remote = runner.invoke(app, ["eval", str(sample), "--url", url, "--json", str(tmp_path / "remote.json")])
+        assert remote.exit_code == 0, remote.output
+    a, b = (json.loads((tmp_path / f"{n}.json").read_text()) for n in ("local", "remote"))
+    for figure in ("hit_rate@1", "hit_rate@5", "mrr@10", "answer_hit", "abstained", "false_abstain"):
+        assert a["overall"][figure] == pytest.approx(b["overall"][figure], nan_ok=True), figure
+    assert a["overall"]["questions"] == b["overall"]["questions"] == len(lines[::20])
