@@ -40,6 +40,7 @@ class AnswerSentence:
     sentence: SentenceRecord
     passage: int
     score: float
+    position: int = -1
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ def candidate_sentences(backend: SearchBackend, retrieval: Retrieval, passage_we
     by_position = {c.position: c for c in retrieval.candidates}
     passage_z = zscore(np.array([p.score for p in leading])) if leading else np.zeros(0)
     found = [
-        AnswerSentence(backend.sentences[s.position], p.rank, s.score + passage_weight * float(z))
+        AnswerSentence(backend.sentences[s.position], p.rank, s.score + passage_weight * float(z), s.position)
         for p, z in zip(leading, passage_z)
         for s in by_position[p.position].sentences
     ]
@@ -82,10 +83,25 @@ def candidate_sentences(backend: SearchBackend, retrieval: Retrieval, passage_we
     return unique
 
 
-def select(candidates: list[AnswerSentence], query: Query, policy: AnswerPolicy) -> list[AnswerSentence]:
-    """The best few sentences (more for a list question), in reading order of their passages."""
-    limit = policy.max_list_sentences if query.wants_list else policy.max_sentences
-    return sorted(candidates[:limit], key=lambda s: (s.passage, s.sentence.start))
+def select(backend: SearchBackend, candidates: list[AnswerSentence], query: Query, policy: AnswerPolicy) -> list[AnswerSentence]:
+    """The best few sentences (more for a list question), in reading order of their passages.
+
+    A "why" question's best match usually restates it; the reason sits in the sentences
+    around it, so those come along."""
+    if query.wants_reason and candidates:
+        chosen = with_neighbours(backend, candidates[0])
+    else:
+        chosen = candidates[: policy.max_list_sentences if query.wants_list else policy.max_sentences]
+    return sorted(chosen, key=lambda s: (s.passage, s.sentence.start))
+
+
+def with_neighbours(backend: SearchBackend, best: AnswerSentence) -> list[AnswerSentence]:
+    """The best sentence with the sentences just before and after it in its passage."""
+    chosen = [best]
+    for position in (best.position - 1, best.position + 1):
+        if 0 <= position < len(backend.sentences) and backend.sentences[position].chunk == best.sentence.chunk:
+            chosen.append(AnswerSentence(backend.sentences[position], best.passage, best.score, position))
+    return chosen
 
 
 def covered_share(backend: SearchBackend, query: Query, passages: list[Passage]) -> float:
@@ -125,6 +141,6 @@ def compose(backend: SearchBackend, retrieval: Retrieval, policy: AnswerPolicy) 
     verdict = judge(retrieval.query, evidence, confidence, policy)
     if not verdict.answerable:
         return None, verdict
-    chosen = select(candidates, retrieval.query, policy)
+    chosen = select(backend, candidates, retrieval.query, policy)
     text = " ".join(f"{s.sentence.text.strip()} [{s.passage}]" for s in chosen)
     return Answer(text, tuple(chosen), round(confidence, 4)), verdict

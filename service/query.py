@@ -26,6 +26,7 @@ SCAFFOLDING = re.compile(
 )
 TIME_CUE = re.compile(r"何时|什么时候|何年|哪一?[年月天日号]|几[月号年]|\bwhen\b|\bwhat year\b|\bwhich year\b", re.IGNORECASE)
 NUMBER_CUE = re.compile(rf"多少|(?<!哪)几[{CLASSIFIER}]|第几|\bhow (?:many|much)\b", re.IGNORECASE)
+REASON_CUE = re.compile(r"为什么|为何|何以|怎么会|什么原因|原因是|\bwhy\b", re.IGNORECASE)
 LIST_CUE = re.compile(r"哪些|哪几|列举|分别|[二两三四五六七八九十几][个项类种点条大方]|\bwhat are\b|\bwhich (?:are|were)\b|\blist\b", re.IGNORECASE)
 # What a "who / how much" question asks about sits right next to its interrogative:
 # "首任所长是谁", "多少罚款". ("什么X" names the answer's kind, not a condition on it.)
@@ -44,6 +45,7 @@ class Query:
     wants_list: bool
     answer_type: AnswerType | None
     focus: tuple[str, ...]
+    wants_reason: bool = False
 
 
 def answer_type(normalized: str) -> AnswerType | None:
@@ -67,4 +69,7 @@ def parse_query(question: str, tokenize: Callable[[str], list[str]]) -> Query:
     content = tokenize(SCAFFOLDING.sub(" ", normalized))
     tokens = content or tokenize(normalized)
     focus = tuple(dict.fromkeys(t for phrase in focus_text(normalized) for t in tokenize(phrase) if len(t) >= 2))
-    return Query(question, normalized, tuple(tokens), bool(LIST_CUE.search(normalized)), answer_type(normalized), focus)
+    return Query(
+        question, normalized, tuple(tokens), bool(LIST_CUE.search(normalized)), answer_type(normalized), focus,
+        bool(REASON_CUE.search(normalized)),
+    )
