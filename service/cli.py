@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from collections.abc import Callable
+from typing import Annotated, Optional, TypeVar
 
 import typer
 
 from service.settings import Mode, Settings
+
+T = TypeVar("T")
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="govqa: cited answers from documents on AI governance.")
 
@@ -62,7 +65,7 @@ def search(
     from service.runtime import open_retriever
 
     check_mode(mode)
-    retriever = open_retriever(Settings())
+    retriever = index_or_exit(open_retriever, Settings())
     passages = retriever.search(question, k=k, mode=mode)
     if as_json:
         from service.schemas import passage_out
@@ -89,11 +92,22 @@ def ask(
     from service.schemas import ask_out
 
     check_mode(mode)
-    result = open_asker(Settings()).ask(question, k=k, mode=mode, doc_ids=frozenset(doc_id) if doc_id else None)
+    result = index_or_exit(open_asker, Settings()).ask(question, k=k, mode=mode, doc_ids=frozenset(doc_id) if doc_id else None)
     if as_json:
         typer.echo(ask_out(result).model_dump_json(indent=2))
         return
     print_answer(ask_out(result), rich=sys.stdout.isatty())
+
+
+def index_or_exit(opener: Callable[[Settings], T], settings: Settings) -> T:
+    """Open the index, or say why it cannot be opened and exit with status 1."""
+    from index.store import IndexUnavailable
+
+    try:
+        return opener(settings)
+    except IndexUnavailable as exc:
+        typer.echo(f"govqa: {exc}", err=True)
+        raise typer.Exit(1) from exc
 
 
 def check_mode(mode: str | None) -> None:
@@ -117,7 +131,7 @@ def evaluate(
     else:
         from service.runtime import open_asker
 
-        asker = open_asker(settings_with(cache_size=0))
+        asker = index_or_exit(open_asker, settings_with(cache_size=0))
         texts = asker.retriever.backend.texts
         asker.retriever.embed_query("warm up")
 

@@ -55,3 +55,10 @@ def test_eval_in_process_and_over_http_agree(index_env, settings, tmp_path: Path
     for figure in ("hit_rate@1", "hit_rate@5", "mrr@10", "answer_hit", "abstained", "false_abstain"):
         assert a["overall"][figure] == pytest.approx(b["overall"][figure], nan_ok=True), figure
     assert a["overall"]["questions"] == b["overall"]["questions"] == len(lines[::20])
+
+
+def test_missing_index_is_a_one_line_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("GOVQA_INDEX_DIR", str(tmp_path / "nothing"))
+    result = runner.invoke(app, ["ask", "问题"])
+    assert result.exit_code == 1
+    assert "govqa build" in result.output and "Traceback" not in result.output
