@@ -69,15 +69,15 @@ class FaissBM25Index:
 
     def dense(self, vector: np.ndarray, k: int, doc_ids: frozenset[str] | None = None) -> list[Hit]:
         query = np.ascontiguousarray(vector.reshape(1, -1), dtype=np.float32)
+        k = min(k, self._dense.ntotal)
+        selector = None
         mask = self._mask(doc_ids)
-        params = None
         if mask is not None:
             allowed = np.flatnonzero(mask).astype(np.int64)
             if not len(allowed):
                 return []
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
-        k = min(k, self._dense.ntotal)
-        scores, ids = self._dense.search(query, k, params=params) if params else self._dense.search(query, k)
+            selector = faiss.IDSelectorBatch(allowed)
+        scores, ids = self._dense.search(query, k, params=search_parameters(self._dense, k, selector))
         return [Hit(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
 
     def keyword(self, tokens: list[str], k: int, doc_ids: frozenset[str] | None = None) -> list[Hit]:
@@ -112,6 +112,20 @@ class FaissBM25Index:
 
     def tokenize(self, text: str) -> list[str]:
         return self._tokenizer.tokenize(text)
+
+HNSW_MIN_EF_SEARCH = 64
+
+
+def search_parameters(index: faiss.Index, k: int, selector: faiss.IDSelector | None) -> faiss.SearchParameters | None:
+    """Per-query FAISS parameters: a document filter, and for HNSW a search list of at least
+    k (faiss keeps its default of 16 even when asked for 50 results, and recall drops)."""
+    if isinstance(index, faiss.IndexHNSW):
+        params = faiss.SearchParametersHNSW(efSearch=max(2 * k, HNSW_MIN_EF_SEARCH))
+        if selector is not None:
+            params.sel = selector
+        return params
+    return None if selector is None else faiss.SearchParameters(sel=selector)
+
 
 def bm25_scores(index: bm25s.BM25, tokens: list[str]) -> np.ndarray | None:
     """BM25 of every row for the query tokens; None when no token is in the vocabulary."""

@@ -142,3 +142,24 @@ def test_document_without_metadata_takes_its_first_line_as_title(tmp_path: Path)
     assert docs[0].meta == DocumentMeta(doc_id="note", title="一份备忘录")
     build_index(docs, HashEmbedder(), tmp_path / "index")
     assert load_index(tmp_path / "index").documents["note"].title == "一份备忘录"
+
+
+def test_hnsw_searches_deep_enough_for_k_and_honours_the_filter() -> None:
+    import faiss
+    import numpy as np
+
+    from index.build import dense_index
+    from index.faiss_bm25 import search_parameters
+
+    rng = np.random.default_rng(0)
+    vectors = rng.standard_normal((3000, 32)).astype("float32")
+    faiss.normalize_L2(vectors)
+    hnsw, flat = dense_index(vectors, "hnsw"), dense_index(vectors, "flat")
+    queries = vectors[:40] + 0.1 * rng.standard_normal((40, 32)).astype("float32")
+    _, exact = flat.search(queries, 50)
+    _, found = hnsw.search(queries, 50, params=search_parameters(hnsw, 50, None))
+    recall = np.mean([len(set(exact[i]) & set(found[i])) / 50 for i in range(40)])
+    assert recall >= 0.98
+    even = faiss.IDSelectorBatch(np.arange(0, 3000, 2, dtype=np.int64))
+    _, filtered = hnsw.search(queries, 10, params=search_parameters(hnsw, 10, even))
+    assert (filtered[filtered >= 0] % 2 == 0).all()
