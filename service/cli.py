@@ -117,14 +117,20 @@ def check_mode(mode: str | None) -> None:
 
 @app.command("eval")
 def evaluate(
-    questions: Path,
+    questions: Annotated[Optional[Path], typer.Argument(help="a JSON-lines question set")] = None,
     mode: Annotated[Optional[str], typer.Option(help="hybrid, dense or keyword")] = None,
     url: Annotated[Optional[str], typer.Option(help="evaluate a running server at this base URL instead")] = None,
     json_out: Annotated[Optional[Path], typer.Option("--json", help="write the figures to this file")] = None,
+    compare: Annotated[Optional[tuple[Path, Path]], typer.Option(help="print B − A for two --json files instead")] = None,
 ) -> None:
     """Run a question set through govqa and print hit@k, MRR, nDCG, answer-sentence hit, abstention and latency."""
     from service import evaluation
 
+    if compare:
+        compare_runs(*compare)
+        return
+    if questions is None:
+        raise typer.BadParameter("give a question file (or --compare A.json B.json)", param_hint="QUESTIONS")
     check_mode(mode)
     if url:
         texts, ask = remote_asker(url, mode)

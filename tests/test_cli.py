@@ -55,6 +55,10 @@ def test_eval_in_process_and_over_http_agree(index_env, settings, tmp_path: Path
     for figure in ("hit_rate@1", "hit_rate@5", "mrr@10", "answer_hit", "abstained", "false_abstain"):
         assert a["overall"][figure] == pytest.approx(b["overall"][figure], nan_ok=True), figure
     assert a["overall"]["questions"] == b["overall"]["questions"] == len(lines[::20])
+    compared = runner.invoke(app, ["eval", "--compare", str(tmp_path / "local.json"), str(tmp_path / "remote.json")])
+    assert compared.exit_code == 0, compared.output
+    overall = next(line for line in compared.stdout.splitlines() if line.startswith("overall")).split()
+    assert overall[1:7] == ["+0.000"] * 6  # hit@1 … nDCG@10 agree exactly
 
 
 def test_missing_index_is_a_one_line_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
