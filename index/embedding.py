@@ -24,7 +24,13 @@ class Embedder(Protocol):
     @property
     def fingerprint(self) -> str: ...
 
-    def encode(self, texts: list[str], *, batch_size: int = 32, progress: bool = False) -> np.ndarray: ...
+    def encode(self, texts: list[str], *, batch_size: int = 32, progress: bool = False) -> np.ndarray:
+        """Passage vectors, normalized."""
+        ...
+
+    def encode_query(self, text: str) -> np.ndarray:
+        """A question's vector (models trained with query prompts get theirs)."""
+        ...
 
 
 Spans = list[tuple[int, int]]
@@ -108,17 +114,25 @@ class SentenceTransformerEmbedder:
     def fingerprint(self) -> str:
         return model_fingerprint(self.name)
 
-    def encode(self, texts: list[str], *, batch_size: int = 32, progress: bool = False) -> np.ndarray:
+    def prompt(self, kind: str) -> str:
+        """The model's own prefix for queries or passages ("query: " / "passage: " for e5; none for m3e)."""
+        return (getattr(self.model, "prompts", None) or {}).get(kind, "")
+
+    def encode(self, texts: list[str], *, batch_size: int = 32, progress: bool = False, kind: str = "passage") -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        prefix = self.prompt(kind)
         vectors = self.model.encode(
-            texts,
+            [prefix + t for t in texts],
             batch_size=batch_size,
             normalize_embeddings=True,
             convert_to_numpy=True,
             show_progress_bar=progress,
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def encode_query(self, text: str) -> np.ndarray:
+        return self.encode([text], kind="query")[0]
 
     def encode_with_spans(
         self, texts: list[str], spans: list[Spans], *, batch_size: int = 16, progress: bool = False
@@ -131,6 +145,9 @@ class SentenceTransformerEmbedder:
         import torch
 
         model = self.model
+        prefix = self.prompt("passage")
+        texts = [prefix + t for t in texts]
+        spans = [[(start + len(prefix), end + len(prefix)) for start, end in row] for row in spans]
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         text_vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
         span_vectors: list[list[np.ndarray | None]] = [[] for _ in texts]

@@ -378,7 +378,7 @@ def question_embedder(index_root: Path) -> Callable[[list[str]], np.ndarray]:
     from service.settings import Settings
 
     def embed(questions: list[str]) -> np.ndarray:
-        return make_embedder(Settings(index_dir=index_root)).encode([normalize(q) for q in questions])
+        return make_embedder(Settings(index_dir=index_root)).encode([normalize(q) for q in questions], kind="query")
 
     return embed
 

@@ -157,7 +157,7 @@ def model_vectors(corpus: SyntheticCorpus, questions: list[str], batch: int = 20
     for first in range(0, len(corpus), batch):
         last = min(first + batch, len(corpus))
         out[first:last] = embedder.encode([corpus.text(i) for i in range(first, last)], batch_size=32)
-    return out, embedder.encode([normalize(q) for q in questions])
+    return out, embedder.encode([normalize(q) for q in questions], kind="query")
 
 
 def estimate_peak_bytes(n: int, dimension: int, whole_chunks: bool) -> int:

@@ -78,7 +78,7 @@ class Retriever:
         self.weights = Weights(settings.weight_dense, settings.weight_keyword, settings.weight_sentence_dense, settings.weight_sentence_keyword)
 
     def embed_query(self, question: str) -> np.ndarray:
-        return self.embedder.encode([question])[0]
+        return self.embedder.encode_query(question)
 
     def candidates(self, query: Query, vector: np.ndarray | None, mode: Mode, doc_ids: frozenset[str] | None) -> list[Candidate]:
         """Chunks found by either retriever, scored and ordered by the configured fusion."""

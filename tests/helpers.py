@@ -31,3 +31,6 @@ class HashEmbedder:
                 out[row, int(hashlib.md5((a + b).encode()).hexdigest(), 16) % self.dimension] += 1.0
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return out / np.where(norms == 0, 1, norms)
+
+    def encode_query(self, text: str) -> np.ndarray:
+        return self.encode([text])[0]
