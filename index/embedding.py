@@ -52,12 +52,14 @@ def pool_spans(tokens: np.ndarray, offsets: np.ndarray, spans: Spans) -> list[np
 
 
 def model_fingerprint(name: str) -> str:
-    """sha256 over a model directory's weight and config files; the name itself for hub models."""
+    """sha256 over a model directory's weight and config files; the name itself for hub models.
+    The `onnx/` folder holds govqa's own exports of the model and does not count."""
     path = Path(name)
     if not path.is_dir():
         return f"name:{name}"
     digest = hashlib.sha256()
-    for file in sorted(p for p in path.rglob("*") if p.is_file() and (p.suffix in WEIGHT_SUFFIXES or p.suffix == ".json")):
+    files = [p for p in path.rglob("*") if p.is_file() and (p.suffix in WEIGHT_SUFFIXES or p.suffix == ".json")]
+    for file in sorted(f for f in files if f.relative_to(path).parts[0] != "onnx"):
         digest.update(file.relative_to(path).as_posix().encode())
         with file.open("rb") as handle:
             for block in iter(lambda: handle.read(1 << 20), b""):
@@ -81,11 +83,14 @@ class SentenceTransformerEmbedder:
     (vectors agree with float32 to a cosine of about 0.99999); queries stay float32.
     """
 
-    def __init__(self, name: str, device: str = "cpu", threads: int | None = None, bulk_bf16: bool | None = None) -> None:
+    def __init__(
+        self, name: str, device: str = "cpu", threads: int | None = None, bulk_bf16: bool | None = None, query_onnx: bool = True,
+    ) -> None:
         self.name = name
         self.device = device
         self.threads = threads
         self.bulk_bf16 = cpu_has_bf16() if bulk_bf16 is None else bulk_bf16
+        self.query_onnx = query_onnx
 
     @cached_property
     def model(self):  # noqa: ANN201 - SentenceTransformer is imported lazily
@@ -131,8 +136,21 @@ class SentenceTransformerEmbedder:
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
+    @cached_property
+    def query_encoder(self):  # noqa: ANN201 - an OnnxQueryEncoder, or None for torch
+        """ONNX Runtime for single questions, when enabled and the model is a local directory."""
+        if not self.query_onnx or self.device != "cpu" or not Path(self.name).is_dir():
+            return None
+        from index.onnx_query import PROBE, load_or_export
+
+        reference = self.model.encode([PROBE], normalize_embeddings=True, convert_to_numpy=True)[0]
+        return load_or_export(self.model, Path(self.name), self.fingerprint, self.threads, reference)
+
     def encode_query(self, text: str) -> np.ndarray:
-        return self.encode([text], kind="query")[0]
+        encoder = self.query_encoder
+        if encoder is None:
+            return self.encode([text], kind="query")[0]
+        return encoder.encode(self.prompt("query") + text)
 
     def encode_with_spans(
         self, texts: list[str], spans: list[Spans], *, batch_size: int = 16, progress: bool = False

@@ -11,7 +11,9 @@ from service.settings import Settings
 
 
 def make_embedder(settings: Settings) -> SentenceTransformerEmbedder:
-    return SentenceTransformerEmbedder(settings.model, threads=settings.torch_threads, bulk_bf16=settings.bulk_bf16)
+    return SentenceTransformerEmbedder(
+        settings.model, threads=settings.torch_threads, bulk_bf16=settings.bulk_bf16, query_onnx=settings.query_onnx
+    )
 
 
 def chunker_settings(settings: Settings) -> ChunkerSettings:

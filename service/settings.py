@@ -27,6 +27,7 @@ class Settings(BaseSettings):
     min_chunk_chars: int = Field(150, ge=20)
     max_chunk_chars: int = Field(400, ge=50)
     torch_threads: int | None = Field(None, ge=1)
+    query_onnx: bool = Field(True, description="encode questions with ONNX Runtime (exported from the model, checked against torch)")
     bulk_bf16: bool | None = Field(None, description="bfloat16 for build-time encoding; default: when the CPU supports it")
 
     host: str = "127.0.0.1"
