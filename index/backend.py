@@ -30,6 +30,7 @@ class SearchBackend(Protocol):
     documents: dict[str, DocumentMeta]
     texts: dict[str, str]
     chunks: list[ChunkRecord]
+    chunk_positions: dict[str, int]
     sentences: list[SentenceRecord]
 
     def dense(self, vector: np.ndarray, k: int, doc_ids: frozenset[str] | None = None) -> list[Hit]: ...

@@ -47,6 +47,7 @@ class FaissBM25Index:
         self._bm25 = bm25s.BM25.load(str(directory / BM25_DIR), mmap=False)
         self._sentence_bm25 = bm25s.BM25.load(str(directory / SENTENCE_BM25_DIR), mmap=False)
         self._tokenizer = KeywordTokenizer.from_file(directory / USERDICT_FILE)
+        self.chunk_positions: dict[str, int] = {c.chunk_id: i for i, c in enumerate(self.chunks)}
         self._doc_of_chunk = np.array([c.doc_id for c in self.chunks])
         self._check_shapes()
 

@@ -14,6 +14,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from service.asking import Asker
+from service.errors import BodyLimit, install_error_handlers, install_request_ids
 from service.rawurl import PercentEncodeQuery, widen_h11_request_line
 from service.runtime import open_asker
 from service.schemas import (
@@ -22,6 +23,7 @@ from service.schemas import (
     DocumentOut,
     DocumentsOut,
     DocumentTextOut,
+    PassageRecordOut,
     ReadyOut,
     SearchOut,
     ask_out,
@@ -53,7 +55,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="govqa", version="0.1.0", lifespan=lifespan, description="Cited answers from documents on global AI governance.")
     app.state.settings = settings
     widen_h11_request_line()
+    install_error_handlers(app)
+    install_request_ids(app)
     app.add_middleware(PercentEncodeQuery)
+    app.add_middleware(BodyLimit)
 
     def get_asker(request: Request) -> Asker:
         asker = request.app.state.asker
@@ -144,5 +149,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if not start <= end <= len(text):
             raise HTTPException(422, detail=f"need 0 <= start <= end <= {len(text)}")
         return DocumentTextOut(doc_id=doc_id, start=start, end=end, text=text[start:end])
+
+    @app.get("/v1/passages/{chunk_id}", response_model=PassageRecordOut)
+    def passage(asker: Annotated[Asker, Depends(get_asker)], chunk_id: Annotated[str, Path(max_length=200)]) -> PassageRecordOut:
+        """One passage by its id, with its neighbours' ids in the same document."""
+        backend = asker.retriever.backend
+        position = backend.chunk_positions.get(chunk_id)
+        if position is None:
+            raise HTTPException(404, detail=f"no passage {chunk_id!r}")
+        chunk, meta = backend.chunks[position], backend.documents[backend.chunks[position].doc_id]
+
+        def neighbour(at: int) -> str | None:
+            inside = 0 <= at < len(backend.chunks) and backend.chunks[at].doc_id == chunk.doc_id
+            return backend.chunks[at].chunk_id if inside else None
+
+        return PassageRecordOut(
+            chunk_id=chunk.chunk_id, doc_id=chunk.doc_id, title=meta.title, section=" / ".join(chunk.section), author=chunk.author,
+            text=chunk.text, start=chunk.start, end=chunk.end, url=meta.url, previous_id=neighbour(position - 1), next_id=neighbour(position + 1),
+        )
 
     return app

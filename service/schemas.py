@@ -88,6 +88,22 @@ class ReadyOut(BaseModel):
     error: str | None = None
 
 
+class PassageRecordOut(BaseModel):
+    """One passage by id, with the ids of the passages before and after it in its document."""
+
+    chunk_id: str
+    doc_id: str
+    title: str
+    section: str
+    author: str | None = None
+    text: str = Field(description="document[start:end], exactly")
+    start: int
+    end: int
+    url: str | None = None
+    previous_id: str | None = None
+    next_id: str | None = None
+
+
 class DocumentOut(BaseModel):
     doc_id: str
     title: str

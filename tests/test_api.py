@@ -154,3 +154,51 @@ def test_document_errors(base_url: str) -> None:
     assert httpx.get(f"{base_url}/v1/documents/{doc['doc_id']}/text", params={"start": 5, "end": 2}).status_code == 422
     assert httpx.get(f"{base_url}/v1/documents/{doc['doc_id']}/text", params={"end": doc["chars"] + 1}).status_code == 422
     assert httpx.get(f"{base_url}/v1/documents/{doc['doc_id']}/text", params={"start": -1}).status_code == 422
+
+
+def test_errors_share_one_shape_and_name_the_field(base_url: str) -> None:
+    body = httpx.post(f"{base_url}/v1/ask", json={"question": "问题", "top_k": 1000}).json()
+    assert set(body) == {"error"} and body["error"]["code"] == "invalid_request"
+    assert "top_k" in body["error"]["message"] and body["error"]["detail"]
+    missing = httpx.get(f"{base_url}/v1/documents/no-such-doc")
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
+    wrong_method = httpx.delete(f"{base_url}/v1/ask")
+    assert wrong_method.status_code == 405 and wrong_method.json()["error"]["code"] == "method_not_allowed"
+
+
+def test_a_body_over_64_kib_is_413_before_it_is_read(base_url: str) -> None:
+    big = b'{"question": "' + b"x" * (1 << 20) + b'"}'
+    declared = httpx.post(f"{base_url}/v1/ask", content=big, headers={"content-type": "application/json"})
+    assert declared.status_code == 413 and declared.json()["error"]["code"] == "payload_too_large"
+
+    def chunks():  # no Content-Length: counted as it arrives
+        for start in range(0, len(big), 8192):
+            yield big[start:start + 8192]
+
+    streamed = httpx.post(f"{base_url}/v1/ask", content=chunks(), headers={"content-type": "application/json"})
+    assert streamed.status_code == 413
+    assert httpx.post(f"{base_url}/v1/ask", json={"question": "首尔峰会的主题是什么？"}).status_code == 200
+
+
+def test_request_id_is_echoed_or_made(base_url: str) -> None:
+    assert httpx.get(f"{base_url}/healthz", headers={"X-Request-ID": "abc-123"}).headers["x-request-id"] == "abc-123"
+    made = httpx.get(f"{base_url}/healthz").headers["x-request-id"]
+    assert len(made) == 32 and made != httpx.get(f"{base_url}/healthz").headers["x-request-id"]
+
+
+def test_passage_by_id_with_neighbours(base_url: str, retriever) -> None:
+    chunks = retriever.backend.chunks
+    middle = next(i for i in range(1, len(chunks) - 1) if chunks[i - 1].doc_id == chunks[i].doc_id == chunks[i + 1].doc_id)
+    body = httpx.get(f"{base_url}/v1/passages/{chunks[middle].chunk_id}").json()
+    assert body["previous_id"] == chunks[middle - 1].chunk_id and body["next_id"] == chunks[middle + 1].chunk_id
+    assert retriever.backend.texts[body["doc_id"]][body["start"]:body["end"]] == body["text"]
+    first = httpx.get(f"{base_url}/v1/passages/{chunks[0].chunk_id}").json()
+    assert first["previous_id"] is None
+    assert httpx.get(f"{base_url}/v1/passages/no-such-passage").status_code == 404
+
+
+@pytest.mark.parametrize("doc_id", ["..%2F..%2Fetc%2Fpasswd", "%2e%2e", "..", "%2Fetc%2Fpasswd", "a%00b", "000_4a4f11ac61068251%2F..%2F..%2Fsecret"])
+def test_path_like_document_ids_are_404(base_url: str, doc_id: str) -> None:
+    for path in (f"/v1/documents/{doc_id}", f"/v1/documents/{doc_id}/text", f"/v1/passages/{doc_id}"):
+        response = httpx.get(f"{base_url}{path}")
+        assert response.status_code == 404, (path, response.status_code)
