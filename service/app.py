@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 
 from service.asking import Asker
 from service.errors import BodyLimit, install_error_handlers, install_request_ids
+from service.metrics import install_metrics
 from service.rawurl import PercentEncodeQuery, widen_h11_request_line
 from service.runtime import open_asker
 from service.schemas import (
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     widen_h11_request_line()
     install_error_handlers(app)
     install_request_ids(app)
+    install_metrics(app)
     app.add_middleware(PercentEncodeQuery)
     app.add_middleware(BodyLimit)
 

@@ -202,3 +202,14 @@ def test_path_like_document_ids_are_404(base_url: str, doc_id: str) -> None:
     for path in (f"/v1/documents/{doc_id}", f"/v1/documents/{doc_id}/text", f"/v1/passages/{doc_id}"):
         response = httpx.get(f"{base_url}{path}")
         assert response.status_code == 404, (path, response.status_code)
+
+
+def test_metrics_count_requests_and_cache_hits(base_url: str) -> None:
+    question = {"question": "中美人工智能政府间对话首次会议在哪里举行？"}
+    httpx.post(f"{base_url}/v1/ask", json=question)
+    httpx.post(f"{base_url}/v1/ask", json=question)
+    text = httpx.get(f"{base_url}/metrics").text
+    assert 'handler="/v1/ask"' in text and "http_request_duration_seconds" in text
+    hits = next(line for line in text.splitlines() if line.startswith('govqa_answer_cache_total{result="hit"}'))
+    assert float(hits.split()[-1]) >= 1
+    assert "govqa_index_info{" in text and "version=" in text
