@@ -11,6 +11,7 @@ from typing import Annotated
 
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
 from service.asking import Asker
@@ -55,11 +56,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="govqa", version="0.1.0", lifespan=lifespan, description="Cited answers from documents on global AI governance.")
     app.state.settings = settings
+    app.state.in_flight = 0
     widen_h11_request_line()
     install_error_handlers(app)
     install_request_ids(app)
     install_metrics(app)
     app.add_middleware(PercentEncodeQuery)
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"], allow_headers=["*"])
     app.add_middleware(BodyLimit)
 
     def get_asker(request: Request) -> Asker:
@@ -67,6 +71,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if asker is None:
             raise HTTPException(503, detail=request.app.state.load_error or "index not loaded yet")
         return asker
+
+    async def capacity(request: Request):  # noqa: ANN202 - a FastAPI dependency with cleanup
+        """A slot for one question, or 503 at once when all are taken (the event loop is single-threaded,
+        so the counter needs no lock)."""
+        state = request.app.state
+        if state.in_flight >= settings.max_in_flight:
+            raise HTTPException(503, detail="busy: too many questions in flight, retry shortly", headers={"Retry-After": "1"})
+        state.in_flight += 1
+        try:
+            yield
+        finally:
+            state.in_flight -= 1
 
     def known_document(asker: Asker, doc_id: str) -> str:
         if doc_id not in asker.retriever.backend.documents:
@@ -95,14 +111,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return JSONResponse(body.model_dump(), status_code=503)
         return ReadyOut(ready=True, index_version=asker.retriever.backend.version)
 
-    @app.post("/v1/ask", response_model=AskOut)
+    @app.post("/v1/ask", response_model=AskOut, dependencies=[Depends(capacity)])
     async def ask(body: AskIn, asker: Annotated[Asker, Depends(get_asker)]) -> AskOut:
         """A cited extractive answer (or null when the documents do not answer), with the passages behind it."""
         doc_ids = document_filter(asker, body.doc_ids)
         result = await run_in_threadpool(asker.ask, body.question, body.top_k, body.mode, doc_ids)
         return ask_out(result)
 
-    @app.get("/v1/search", response_model=SearchOut)
+    @app.get("/v1/search", response_model=SearchOut, dependencies=[Depends(capacity)])
     async def search(
         asker: Annotated[Asker, Depends(get_asker)],
         q: Annotated[str, Query(min_length=1, max_length=1000, description="the question")],

@@ -32,6 +32,8 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
+    max_in_flight: int = Field(32, ge=1, description="questions answered at once; more get 503 at once instead of waiting")
+    cors_origins: list[str] = Field(default_factory=list, description="origins allowed to call the API from a browser (none by default)")
 
     mode: Mode = "hybrid"
     top_k: int = Field(5, ge=1, le=50)

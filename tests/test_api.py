@@ -213,3 +213,25 @@ def test_metrics_count_requests_and_cache_hits(base_url: str) -> None:
     hits = next(line for line in text.splitlines() if line.startswith('govqa_answer_cache_total{result="hit"}'))
     assert float(hits.split()[-1]) >= 1
     assert "govqa_index_info{" in text and "version=" in text
+
+
+def test_overload_is_a_quick_503_not_a_timeout(settings: Settings, built_index) -> None:
+    import concurrent.futures
+
+    questions = [f"人工智能治理的第{i}个问题是什么？" for i in range(24)]
+    for url in serve(settings.model_copy(update={"max_in_flight": 1, "cache_size": 0})):
+        with concurrent.futures.ThreadPoolExecutor(12) as pool:
+            responses = list(pool.map(lambda q: httpx.post(f"{url}/v1/ask", json={"question": q}, timeout=60), questions))
+        statuses = {r.status_code for r in responses}
+        assert statuses <= {200, 503} and 200 in statuses and 503 in statuses
+        busy = next(r for r in responses if r.status_code == 503)
+        assert busy.json()["error"]["code"] == "unavailable" and busy.headers["retry-after"] == "1"
+        assert httpx.post(f"{url}/v1/ask", json={"question": "首尔峰会的主题是什么？"}).status_code == 200
+
+
+def test_cors_is_off_unless_origins_are_set(base_url: str, settings: Settings) -> None:
+    preflight = {"Origin": "https://example.org", "Access-Control-Request-Method": "POST"}
+    assert "access-control-allow-origin" not in httpx.options(f"{base_url}/v1/ask", headers=preflight).headers
+    for url in serve(settings.model_copy(update={"cors_origins": ["https://example.org"]})):
+        allowed = httpx.options(f"{url}/v1/ask", headers=preflight)
+        assert allowed.headers.get("access-control-allow-origin") == "https://example.org"
