@@ -103,16 +103,15 @@ class FaissBM25Index:
         return token_matrix(self._bm25 if level == "chunk" else self._sentence_bm25, tokens, positions)
 
     def keyword_idf(self, tokens: list[str]) -> np.ndarray:
-        postings = self._bm25.scores["indptr"]
+        vocab, postings = self._bm25.vocab_dict, self._bm25.scores["indptr"]
+        ids = [vocab.get(t) for t in tokens]
+        frequency = np.array([0 if i is None else postings[i + 1] - postings[i] for i in ids], dtype=np.float64)
         total = self._bm25.scores["num_docs"]
-        frequency = np.array([
-            postings[self._bm25.vocab_dict[t] + 1] - postings[self._bm25.vocab_dict[t]] if t in self._bm25.vocab_dict else 0
-            for t in tokens
-        ], dtype=np.float64)
         return np.log(1 + (total - frequency + 0.5) / (frequency + 0.5))
 
     def tokenize(self, text: str) -> list[str]:
         return self._tokenizer.tokenize(text)
+
 
 HNSW_MIN_EF_SEARCH = 64
 

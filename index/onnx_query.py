@@ -1,5 +1,5 @@
-"""A question encoder on ONNX Runtime: the same model as the torch path, three to four times faster
-for one short text on a CPU.
+"""A question encoder on ONNX Runtime: the same model as the torch path, about twice as fast for
+one question on a CPU.
 
 The model is exported once from its sentence-transformers directory (transformer, mean
 pooling over the attention mask, L2 normalization) to `<model>/onnx/query-<fingerprint>.onnx`,

@@ -13,9 +13,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from index.backend import SearchBackend, SentenceRecord
 import numpy as np
 
+from index.backend import SearchBackend, SentenceRecord
 from service.query import Query
 from service.ranking import zscore
 from service.retrieval import Passage, Retrieval

@@ -136,20 +136,14 @@ def evaluate(
         texts, ask = remote_asker(url, mode)
     else:
         from service.runtime import open_asker
+        from service.schemas import ask_out
 
         asker = index_or_exit(open_asker, settings_with(cache_size=0))
         texts = asker.retriever.backend.texts
         asker.retriever.embed_query("warm up")
 
         def ask(q: str) -> evaluation.Outcome:
-            result = asker.ask(q, k=10, mode=mode)
-            return evaluation.Outcome(
-                [evaluation.Returned(p.doc_id, p.chunk.start, p.chunk.end) for p in result.passages],
-                None if result.answer is None else [
-                    evaluation.Returned(s.sentence.doc_id, s.sentence.start, s.sentence.end) for s in result.answer.sentences
-                ],
-                result.answer is not None,
-            )
+            return evaluation.outcome_of(ask_out(asker.ask(q, k=10, mode=mode)).model_dump())
 
     try:
         items = evaluation.load_questions(questions, texts)
@@ -179,13 +173,7 @@ def remote_asker(url: str, mode: str | None):  # noqa: ANN201 - (texts, ask func
     def ask(q: str) -> evaluation.Outcome:
         response = client.post("/v1/ask", json={"question": q, "top_k": 10, "mode": mode or "hybrid"})
         response.raise_for_status()
-        body = response.json()
-        answer = body["answer"]
-        return evaluation.Outcome(
-            [evaluation.Returned(p["doc_id"], p["start"], p["end"]) for p in body["passages"]],
-            None if answer is None else [evaluation.Returned(s["doc_id"], s["start"], s["end"]) for s in answer["sentences"]],
-            answer is not None,
-        )
+        return evaluation.outcome_of(response.json())
 
     return texts, ask
 

@@ -74,6 +74,16 @@ class QuestionResult:
     abstained: bool | None = None
 
 
+def outcome_of(body: dict) -> Outcome:
+    """The Outcome of one answer in the API's JSON form (`POST /v1/ask`, or `ask_out(...).model_dump()`)."""
+    answer = body["answer"]
+    return Outcome(
+        [Returned(p["doc_id"], p["start"], p["end"]) for p in body["passages"]],
+        None if answer is None else [Returned(s["doc_id"], s["start"], s["end"]) for s in answer["sentences"]],
+        answer is not None,
+    )
+
+
 def answer_hit(answer: Sequence[Returned], golds: Sequence[Gold]) -> bool:
     """Whether any answer sentence overlaps any gold span."""
     return any(

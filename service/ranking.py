@@ -41,9 +41,6 @@ class Weights:
 class ScoredSentence:
     position: int
     score: float
-    cosine: float
-    bm25: float
-    coverage: float
 
 
 @dataclass(frozen=True)
@@ -53,9 +50,6 @@ class Candidate:
     position: int
     doc: str
     score: float
-    cosine: float
-    bm25: float
-    coverage: float
     sentences: tuple[ScoredSentence, ...]
 
 
@@ -63,13 +57,6 @@ def zscore(values: np.ndarray) -> np.ndarray:
     """Standard scores; all zeros when the values do not vary."""
     spread = values.std()
     return np.zeros_like(values) if spread < 1e-9 else (values - values.mean()) / spread
-
-
-def coverage(matrix: np.ndarray, idf: np.ndarray) -> np.ndarray:
-    """For each column, the IDF-weighted share of the query's distinct tokens it contains."""
-    if not len(idf) or idf.sum() <= 0:
-        return np.zeros(matrix.shape[1])
-    return (idf[:, None] * (matrix > 0)).sum(axis=0) / idf.sum()
 
 
 def sentence_rows(backend: SearchBackend, positions: list[int]) -> tuple[np.ndarray, np.ndarray]:
@@ -91,11 +78,8 @@ def score_candidates(backend: SearchBackend, query: Query, vector: np.ndarray | 
     rows, owners = sentence_rows(backend, positions)
     chunk_cos = backend.chunk_vectors(positions) @ vector if vector is not None else np.zeros(len(positions))
     sent_cos = backend.sentence_vectors(rows.tolist()) @ vector if vector is not None else np.zeros(len(rows))
-    chunk_matrix = backend.keyword_matrix(tokens, positions, "chunk")
-    sent_matrix = backend.keyword_matrix(tokens, rows.tolist(), "sentence")
-    chunk_bm25, sent_bm25 = chunk_matrix.sum(axis=0), sent_matrix.sum(axis=0)
-    idf = backend.keyword_idf(tokens)
-    chunk_cover, sent_cover = coverage(chunk_matrix, idf), coverage(sent_matrix, idf)
+    chunk_bm25 = backend.keyword_matrix(tokens, positions, "chunk").sum(axis=0)
+    sent_bm25 = backend.keyword_matrix(tokens, rows.tolist(), "sentence").sum(axis=0)
 
     sentence_score = weights.sentence_dense * zscore(sent_cos) + weights.sentence_keyword * zscore(sent_bm25)
     best_cos = np.full(len(positions), -np.inf)
@@ -112,11 +96,7 @@ def score_candidates(backend: SearchBackend, query: Query, vector: np.ndarray | 
     for i, position in enumerate(positions):
         mine = np.flatnonzero(owners == i)
         mine = mine[np.argsort(-sentence_score[mine], kind="stable")]
-        sentences = tuple(
-            ScoredSentence(int(rows[j]), float(sentence_score[j]), float(sent_cos[j]), float(sent_bm25[j]), float(sent_cover[j])) for j in mine
-        )
-        candidates.append(
-            Candidate(position, backend.chunks[position].doc_id, float(fused[i]), float(chunk_cos[i]), float(chunk_bm25[i]), float(chunk_cover[i]), sentences)
-        )
+        sentences = tuple(ScoredSentence(int(rows[j]), float(sentence_score[j])) for j in mine)
+        candidates.append(Candidate(position, backend.chunks[position].doc_id, float(fused[i]), sentences))
     candidates.sort(key=lambda c: -c.score)
     return candidates
