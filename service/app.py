@@ -15,6 +15,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
 from service.asking import Asker
+from service.deps import capacity, document_filter, get_asker
 from service.errors import BodyLimit, install_error_handlers, install_request_ids
 from service.metrics import install_metrics
 from service.rawurl import PercentEncodeQuery, widen_h11_request_line
@@ -66,36 +67,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"], allow_headers=["*"])
     app.add_middleware(BodyLimit)
 
-    def get_asker(request: Request) -> Asker:
-        asker = request.app.state.asker
-        if asker is None:
-            raise HTTPException(503, detail=request.app.state.load_error or "index not loaded yet")
-        return asker
-
-    async def capacity(request: Request):  # noqa: ANN202 - a FastAPI dependency with cleanup
-        """A slot for one question, or 503 at once when all are taken (the event loop is single-threaded,
-        so the counter needs no lock)."""
-        state = request.app.state
-        if state.in_flight >= settings.max_in_flight:
-            raise HTTPException(503, detail="busy: too many questions in flight, retry shortly", headers={"Retry-After": "1"})
-        state.in_flight += 1
-        try:
-            yield
-        finally:
-            state.in_flight -= 1
-
     def known_document(asker: Asker, doc_id: str) -> str:
         if doc_id not in asker.retriever.backend.documents:
             raise HTTPException(404, detail=f"no document {doc_id!r}")
         return doc_id
-
-    def document_filter(asker: Asker, doc_ids: list[str] | None) -> frozenset[str] | None:
-        if not doc_ids:
-            return None
-        unknown = sorted(set(doc_ids) - set(asker.retriever.backend.documents))
-        if unknown:
-            raise HTTPException(422, detail=f"unknown doc_ids: {', '.join(unknown)}")
-        return frozenset(doc_ids)
 
     @app.get("/healthz")
     def healthz() -> dict:
