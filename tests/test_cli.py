@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from service.cli import app
-from tests.test_api import serve
+from servers import serve
 
 ROOT = Path(__file__).resolve().parent.parent
 runner = CliRunner()
