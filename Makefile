@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 MODEL_DIR := models/m3e-small
 
-.PHONY: setup model model-e5 index run test clean
+.PHONY: setup model model-e5 index run browser test clean
 
 setup: $(VENV)/.installed model
 
@@ -30,7 +30,12 @@ index: setup
 run: index
 	GOVQA_HOST=$(HOST) GOVQA_PORT=$(PORT) $(BIN)/govqa serve
 
-test: setup
+# Debian's chromium (and a Chinese font for the page's screenshots) for the browser tests; nothing downloads a browser of its own.
+browser:
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk) \
+		|| echo "chromium could not be installed: the browser tests will be skipped"
+
+test: setup browser
 	$(BIN)/python -m pytest
 
 clean:

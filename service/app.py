@@ -34,6 +34,7 @@ from service.schemas import (
     passage_out,
 )
 from service.settings import Mode, Settings
+from service.web import install_web
 
 log = logging.getLogger("govqa")
 
@@ -161,4 +162,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             text=chunk.text, start=chunk.start, end=chunk.end, url=meta.url, previous_id=neighbour(position - 1), next_id=neighbour(position + 1),
         )
 
+    install_web(app)
     return app
