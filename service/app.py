@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from service.asking import Asker
 from service.deps import capacity, document_filter, get_asker
 from service.errors import BodyLimit, install_error_handlers, install_request_ids
+from service.mcp_server import mcp_sessions, mount_mcp
 from service.metrics import install_metrics
 from service.rawurl import PercentEncodeQuery, widen_h11_request_line
 from service.runtime import open_asker
@@ -54,7 +55,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         except Exception as exc:  # reported by /readyz instead of crashing
             log.error("index not loaded: %s", exc)
             app.state.load_error = str(exc)
-        yield
+        async with mcp_sessions(app):
+            yield
 
     app = FastAPI(title="govqa", version="0.1.0", lifespan=lifespan, description="Cited answers from documents on global AI governance.")
     app.state.settings = settings
@@ -162,5 +164,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             text=chunk.text, start=chunk.start, end=chunk.end, url=meta.url, previous_id=neighbour(position - 1), next_id=neighbour(position + 1),
         )
 
+    mount_mcp(app)
     install_web(app)
     return app

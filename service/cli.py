@@ -188,6 +188,14 @@ def compare_runs(before: Path, after: Path) -> None:
 
 
 @app.command()
+def mcp() -> None:
+    """Serve govqa's MCP tools over stdin and stdout, for desktop chat clients."""
+    from service.mcp_server import run_stdio
+
+    index_or_exit(run_stdio, Settings())
+
+
+@app.command()
 def serve(
     host: Annotated[Optional[str], typer.Option(help="bind address (default: GOVQA_HOST)")] = None,
     port: Annotated[Optional[int], typer.Option(help="port (default: GOVQA_PORT)")] = None,

@@ -1,0 +1,43 @@
+"""An answer as plain text for a chat tool: the quoted answer sentences with their [n] markers, then the
+numbered sources. Shared by the MCP `ask` tool and the chat-completions endpoint so the two never drift.
+
+Everything taken from a document (sentences, passages, titles, sections) is marked as quoted source text:
+a document may contain words that read like instructions, and the reader must see them as quotations.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from service.schemas import AskOut, PassageOut
+
+NO_ANSWER = "The documents do not answer this question."
+QUOTED_ANSWER = "Quoted from the documents (each sentence is followed by the number of its source):"
+
+
+def quoted(text: str) -> str:
+    """Text as a Markdown block quote, every line of it marked."""
+    return "\n".join(f"> {line}" if line.strip() else ">" for line in (text.splitlines() or [""]))
+
+
+def literal(text: str) -> str:
+    """A short piece of document text (a title, a section) as one quoted, escaped line."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+def source_line(p: PassageOut, link: str) -> str:
+    section = f", section {literal(p.section)}" if p.section else ""
+    return f"[{p.n}] {literal(p.title)}{section}, {p.doc_id} characters {p.start}–{p.end}: {link}"
+
+
+def answer_text(out: AskOut, link: Callable[[PassageOut], str], with_passages: bool = False) -> str:
+    """The answer (or the line saying there is none) and the numbered sources; with_passages adds each
+    passage's text, quoted, under its source line."""
+    if out.answer is None:
+        head = NO_ANSWER + (" Nearest passages:" if out.passages else "")
+    else:
+        sentences = "\n".join(f"{quoted(s.text.strip())} [{s.passage}]" for s in out.answer.sentences)
+        head = f"{QUOTED_ANSWER}\n{sentences}\n\nSources:"
+    sources = [source_line(p, link(p)) + (f"\n{quoted(p.text)}" if with_passages else "") for p in out.passages]
+    return "\n".join([head, ("\n\n" if with_passages else "\n").join(sources)]) if sources else head
