@@ -15,6 +15,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
 from service.asking import Asker
+from service.chat_completions import router as chat_completions_router
 from service.deps import capacity, document_filter, get_asker
 from service.errors import BodyLimit, install_error_handlers, install_request_ids
 from service.mcp_server import mcp_sessions, mount_mcp
@@ -164,6 +165,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             text=chunk.text, start=chunk.start, end=chunk.end, url=meta.url, previous_id=neighbour(position - 1), next_id=neighbour(position + 1),
         )
 
+    app.include_router(chat_completions_router)
     mount_mcp(app)
     install_web(app)
     return app

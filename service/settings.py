@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     port: int = Field(8000, ge=0, le=65535)
     max_in_flight: int = Field(32, ge=1, description="questions answered at once; more get 503 at once instead of waiting")
     cors_origins: list[str] = Field(default_factory=list, description="origins allowed to call the API from a browser (none by default)")
+    api_key: str | None = Field(None, description="when set, /v1/chat/completions and /v1/models require 'Authorization: Bearer <key>'")
 
     mode: Mode = "hybrid"
     top_k: int = Field(5, ge=1, le=50)

@@ -1,0 +1,235 @@
+"""An OpenAI-compatible door: `POST /v1/chat/completions` and `GET /v1/models` (model `govqa`), so any chat
+client or framework that speaks OpenAI can ask govqa. Nothing is generated: the reply is govqa's extractive
+answer, quoted, with a numbered source list, and the passages ride along in an extra field `citations`.
+Unsupported parameters are ignored; errors, including malformed bodies, come in OpenAI's shape. An optional
+bearer key (GOVQA_API_KEY) guards both routes.
+
+No `from __future__ import annotations`: FastAPI reads the route signatures at run time.
+"""
+
+import hmac
+import time
+import uuid
+from collections.abc import Callable, Coroutine, Iterator
+from typing import Annotated, Any, Literal
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, Field, field_validator
+
+from service.asking import Asker
+from service.chat_text import answer_text
+from service.deps import capacity, get_asker
+from service.errors import validation_message
+from service.schemas import AskOut, PassageOut, ask_out
+
+MODEL_ID = "govqa"
+MAX_QUESTION_CHARS = 1000
+
+
+class OpenAIError(Exception):
+    """A failure to report in OpenAI's error shape."""
+
+    def __init__(self, status: int, message: str, param: str | None = None, code: str | None = None, headers: dict | None = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.param, self.code, self.headers = status, message, param, code, headers
+
+
+def error_response(error: OpenAIError) -> JSONResponse:
+    kind = "invalid_request_error" if error.status < 500 else "server_error"
+    body = {"error": {"message": error.message, "type": kind, "param": error.param, "code": error.code}}
+    return JSONResponse(body, status_code=error.status, headers=error.headers)
+
+
+def invalid_body(exc: RequestValidationError) -> OpenAIError:
+    """A 400 naming the first invalid field as OpenAI does (`messages.0.content`)."""
+    errors = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in exc.errors()]
+    if errors and errors[0].get("type") == "json_invalid":
+        return OpenAIError(400, "the request body is not valid JSON")
+    where = [str(p) for p in (errors[0].get("loc", ()) if errors else ()) if p != "body"]
+    return OpenAIError(400, validation_message(errors), param=".".join(where) or None)
+
+
+def check_key(request: Request) -> None:
+    """401 unless the request carries `Authorization: Bearer <GOVQA_API_KEY>` (when a key is set)."""
+    expected = request.app.state.settings.api_key
+    if not expected:
+        return
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not given.strip():
+        raise OpenAIError(401, "missing API key: send it as 'Authorization: Bearer <key>'", code="invalid_api_key", headers={"WWW-Authenticate": "Bearer"})
+    if not hmac.compare_digest(given.strip().encode(), expected.encode()):
+        raise OpenAIError(401, "incorrect API key", code="invalid_api_key", headers={"WWW-Authenticate": "Bearer"})
+
+
+class OpenAIRoute(APIRoute):
+    """A route that checks the bearer key first and reports every failure in OpenAI's error shape, leaving
+    the rest of the API's own error shape untouched."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def openai_handler(request: Request) -> Response:
+            try:
+                check_key(request)
+                return await handler(request)
+            except OpenAIError as exc:
+                return error_response(exc)
+            except RequestValidationError as exc:
+                return error_response(invalid_body(exc))
+            except HTTPException as exc:
+                message = exc.detail if isinstance(exc.detail, str) else "request failed"
+                return error_response(OpenAIError(exc.status_code, message, headers=getattr(exc, "headers", None)))
+
+        return openai_handler
+
+
+router = APIRouter(route_class=OpenAIRoute, tags=["OpenAI-compatible"])
+
+
+class ChatMessage(BaseModel):
+    role: str = Field(description="system, developer, user, assistant or tool; the last user message is the question")
+    content: str | list[dict] | None = Field(None, description="a string, or a list of content parts of which the text parts are read")
+
+    @field_validator("content", mode="before")
+    @classmethod
+    def text_or_parts(cls, value: object) -> object:
+        if value is None or isinstance(value, str) or (isinstance(value, list) and all(isinstance(p, dict) for p in value)):
+            return value
+        raise ValueError("content must be a string or a list of content parts")
+
+    def text(self) -> str:
+        if isinstance(self.content, list):
+            return "\n".join(str(part.get("text") or "") for part in self.content if part.get("type") == "text")
+        return self.content or ""
+
+
+class ChatRequest(BaseModel):
+    """OpenAI's chat-completion request; parameters govqa has no use for (temperature, tools, …) are ignored."""
+
+    model: str = Field(description="any name; govqa answers as `govqa`", examples=[MODEL_ID])
+    messages: list[ChatMessage] = Field(min_length=1)
+    stream: bool = False
+
+
+class Citation(PassageOut):
+    link: str = Field(description="this passage on the serving host: /v1/passages/{chunk_id}")
+
+
+class AssistantMessage(BaseModel):
+    role: Literal["assistant"] = "assistant"
+    content: str
+    refusal: None = None
+
+
+class Choice(BaseModel):
+    index: int = 0
+    message: AssistantMessage
+    finish_reason: Literal["stop"] = "stop"
+    logprobs: None = None
+
+
+class ChatCompletion(BaseModel):
+    id: str
+    object: Literal["chat.completion"] = "chat.completion"
+    created: int
+    model: str = MODEL_ID
+    system_fingerprint: str = Field(description="the index version that answered")
+    choices: list[Choice]
+    citations: list[Citation] = Field(description="the passages behind the answer, numbered as its [n] markers")
+
+
+class Delta(BaseModel):
+    role: Literal["assistant"] | None = None
+    content: str | None = None
+
+
+class ChunkChoice(BaseModel):
+    index: int = 0
+    delta: Delta
+    finish_reason: Literal["stop"] | None = None
+    logprobs: None = None
+
+
+class ChatCompletionChunk(BaseModel):
+    id: str
+    object: Literal["chat.completion.chunk"] = "chat.completion.chunk"
+    created: int
+    model: str = MODEL_ID
+    system_fingerprint: str
+    choices: list[ChunkChoice]
+    citations: list[Citation] | None = Field(None, description="on the first chunk only")
+
+
+class Model(BaseModel):
+    id: str = MODEL_ID
+    object: Literal["model"] = "model"
+    created: int = 0
+    owned_by: str = "govqa"
+
+
+class ModelList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[Model]
+
+
+def question_of(messages: list[ChatMessage]) -> str:
+    """The last user message, trimmed; 400 when there is none or it is empty or too long."""
+    user = [m for m in messages if m.role == "user"]
+    if not user:
+        raise OpenAIError(400, "messages must contain a user message: its text is the question", param="messages")
+    question = user[-1].text().strip()
+    if not 1 <= len(question) <= MAX_QUESTION_CHARS:
+        raise OpenAIError(400, f"the last user message must hold 1–{MAX_QUESTION_CHARS} characters of text", param="messages")
+    return question
+
+
+def citations_of(out: AskOut, base_url: str) -> list[Citation]:
+    return [Citation(**p.model_dump(), link=f"{base_url}v1/passages/{quote(p.chunk_id, safe='')}") for p in out.passages]
+
+
+def stream(completion_id: str, created: int, fingerprint: str, content: str, citations: list[Citation]) -> Iterator[str]:
+    """The reply as server-sent events of chat.completion.chunk objects, a line of content at a time, ending with [DONE]."""
+
+    def event(delta: Delta, finish: Literal["stop"] | None = None, cited: list[Citation] | None = None) -> str:
+        chunk = ChatCompletionChunk(
+            id=completion_id, created=created, system_fingerprint=fingerprint,
+            choices=[ChunkChoice(delta=delta, finish_reason=finish)], citations=cited,
+        )
+        return f"data: {chunk.model_dump_json(exclude_none=True)}\n\n"
+
+    yield event(Delta(role="assistant", content=""), cited=citations)
+    for line in content.splitlines(keepends=True):
+        yield event(Delta(content=line))
+    yield event(Delta(), finish="stop")
+    yield "data: [DONE]\n\n"
+
+
+@router.post("/v1/chat/completions", response_model=ChatCompletion, dependencies=[Depends(capacity)])
+async def chat_completions(body: ChatRequest, request: Request, asker: Annotated[Asker, Depends(get_asker)]) -> ChatCompletion | StreamingResponse:
+    """govqa's cited answer to the last user message, as an OpenAI chat completion (streamed when `stream` is true)."""
+    question = question_of(body.messages)
+    out = ask_out(await run_in_threadpool(asker.ask, question))
+    base_url = str(request.base_url)
+    citations = citations_of(out, base_url)
+    links = {c.n: c.link for c in citations}
+    content = answer_text(out, lambda p: links[p.n])
+    completion_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
+    if body.stream:
+        events = stream(completion_id, created, out.index_version, content, citations)
+        return StreamingResponse(events, media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    completion = ChatCompletion(
+        id=completion_id, created=created, system_fingerprint=out.index_version,
+        choices=[Choice(message=AssistantMessage(content=content))], citations=citations,
+    )
+    return completion
+
+
+@router.get("/v1/models", response_model=ModelList)
+def models() -> ModelList:
+    """The one model: `govqa`."""
+    return ModelList(data=[Model()])
