@@ -88,7 +88,29 @@ class OpenAIRoute(APIRoute):
         return openai_handler
 
 
-router = APIRouter(route_class=OpenAIRoute, tags=["OpenAI-compatible"])
+class OpenAIErrorDetail(BaseModel):
+    message: str
+    type: str = Field(description="invalid_request_error (4xx) or server_error (5xx)")
+    param: str | None = Field(None, description="the invalid field, e.g. messages.0.content")
+    code: str | None = Field(None, description="e.g. invalid_api_key")
+
+
+class OpenAIErrorOut(BaseModel):
+    """Every error of these routes has OpenAI's shape."""
+
+    error: OpenAIErrorDetail
+
+
+router = APIRouter(
+    route_class=OpenAIRoute, tags=["OpenAI-compatible"],
+    responses={
+        status: {"model": OpenAIErrorOut, "description": description}
+        for status, description in {
+            400: "malformed body; param names the field", 401: "missing or wrong key (when GOVQA_API_KEY is set)",
+            503: "index not loaded yet, or too many questions in flight (see Retry-After)",
+        }.items()
+    },
+)
 
 
 class ChatMessage(BaseModel):
