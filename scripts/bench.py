@@ -9,9 +9,11 @@ makes in a temporary directory, so indexes/default is never read or touched.
            index size on disk, peak RSS of the build process
   cold     `govqa serve` on a free loopback port: seconds from process start until
            GET /readyz returns 200
-  http     GET /v1/search?mode=hybrid&k=5 against that server, cycling through the
-           questions, at each --concurrency level for --http-seconds: requests/s,
-           latency p50/p95/p99, errors (non-200 or exception)
+  http     POST /v1/ask, then GET /v1/search (hybrid, k=5), each --concurrency level on
+           a newly started server for up to --http-seconds: at concurrency 1 each question
+           once (fresh), at higher levels 30% repeats of questions already asked;
+           requests/s, client latency p50/p99, the server's own took_ms for fresh and
+           repeated questions, errors (non-200 or exception)
   latency  in-process search per mode, and ask (hybrid search plus the answer; once with
            the cache off, once repeated from the cache), each question once after a
            warm-up, and the query embedding alone: p50/p95/p99 ms, peak RSS
@@ -70,6 +72,7 @@ BIN = Path(sys.executable).parent
 PARTS = ("cold", "http", "latency", "scale")
 MODES = ("dense", "keyword", "hybrid")
 WARMUP = 5
+REPEAT_SHARE = 0.3
 MB = 1e6
 
 
@@ -246,26 +249,60 @@ def stop_server(server: subprocess.Popen) -> None:
         server.wait()
 
 
-def http_level(url: str, questions: Sequence[str], concurrency: int, seconds: float, k: int) -> dict:
-    """`concurrency` threads, each with its own client, sending searches back to back for `seconds`."""
+class QuestionStream:
+    """Questions for the HTTP load: each new one once, in order; with probability `repeat` a request
+    instead asks one already asked (a realistic mix, served partly from the answer cache)."""
+
+    def __init__(self, questions: Sequence[str], repeat: float, seed: int = 0) -> None:
+        import random
+
+        self.questions = list(questions)
+        self.repeat = repeat
+        self.random = random.Random(seed)
+        self.asked = 0
+        self.lock = threading.Lock()
+
+    def next(self) -> tuple[str, bool] | None:
+        """A question and whether it was asked before; None when fresh questions ran out and nothing repeats."""
+        with self.lock:
+            if self.asked and self.random.random() < self.repeat:
+                return self.questions[self.random.randrange(self.asked)], True
+            if self.asked >= len(self.questions):
+                return None if not self.repeat else (self.questions[self.random.randrange(self.asked)], True)
+            self.asked += 1
+            return self.questions[self.asked - 1], False
+
+
+def http_request(client, endpoint: str, question: str, k: int) -> tuple[bool, float | None]:  # noqa: ANN001 - an httpx.Client
+    """One question to /v1/ask or /v1/search: (status 200, the server's own took_ms)."""
+    if endpoint == "ask":
+        response = client.post("/v1/ask", json={"question": question, "top_k": k, "mode": "hybrid"})
+    else:
+        response = client.get("/v1/search", params={"q": question, "k": k, "mode": "hybrid"})
+    ok = response.status_code == 200
+    return ok, response.json().get("took_ms") if ok else None
+
+
+def http_level(url: str, endpoint: str, stream: QuestionStream, concurrency: int, seconds: float, k: int) -> dict:
+    """`concurrency` threads, each with its own client, sending questions back to back for `seconds`
+    (or until the stream runs out): client latency, server-side took_ms, requests/s, errors."""
     import httpx
 
-    counter = itertools.count()
-    results: list[tuple[float, bool]] = []
+    results: list[tuple[float, bool, float | None, bool]] = []
     lock = threading.Lock()
     deadline = time.perf_counter() + seconds
 
     def worker() -> None:
         mine = []
         with httpx.Client(base_url=url, timeout=60) as client:
-            while time.perf_counter() < deadline:
-                question = questions[next(counter) % len(questions)]
+            while time.perf_counter() < deadline and (item := stream.next()) is not None:
+                question, repeated = item
                 started = time.perf_counter()
                 try:
-                    ok = client.get("/v1/search", params={"q": question, "k": k, "mode": "hybrid"}).status_code == 200
+                    ok, took = http_request(client, endpoint, question, k)
                 except httpx.HTTPError:
-                    ok = False
-                mine.append((time.perf_counter() - started, ok))
+                    ok, took = False, None
+                mine.append((time.perf_counter() - started, ok, took, repeated))
         with lock:
             results.extend(mine)
 
@@ -276,28 +313,42 @@ def http_level(url: str, questions: Sequence[str], concurrency: int, seconds: fl
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - started
-    good = [s for s, ok in results if ok]
+    good = [r for r in results if r[1]]
+    fresh_server = [r[2] / 1000 for r in good if not r[3]]
     return {
-        "concurrency": concurrency, "requests": len(results), "seconds": elapsed, "requests_per_s": len(results) / elapsed,
-        "errors": len(results) - len(good), **percentiles_ms(good),
+        "endpoint": endpoint, "concurrency": concurrency, "repeat": stream.repeat, "requests": len(results), "seconds": elapsed,
+        "requests_per_s": len(results) / elapsed, "errors": len(results) - len(good), **percentiles_ms([r[0] for r in good]),
+        "server_fresh": percentiles_ms(fresh_server) if fresh_server else {},
+        "server_repeated_p50": percentiles_ms([r[2] / 1000 for r in good if r[3]]).get("p50") if any(r[3] for r in good) else None,
     }
 
 
+def http_plan(concurrency: Sequence[int]) -> list[tuple[str, int, float]]:
+    """(endpoint, concurrency, share of repeated questions) per level: fresh questions one at a time,
+    then a mix with repeats at each higher concurrency, for /v1/ask and then /v1/search."""
+    return [(endpoint, level, 0.0 if level == 1 else REPEAT_SHARE) for endpoint in ("ask", "search") for level in concurrency]
+
+
 def run_server_parts(index_root: Path, questions: Sequence[str], args: argparse.Namespace, scratch: Path, http: bool) -> dict:
-    """Cold start, then (when asked) the HTTP load levels, against one `govqa serve`; the server is stopped after."""
+    """Cold start, then (when asked) the HTTP load levels, against one `govqa serve` per level (a cold
+    answer cache each time); the first server's start is the cold-start figure."""
     import httpx
 
-    server, url, cold = start_server(index_root, scratch / "serve.log")
-    figures: dict = {"cold_start_seconds": cold, "levels": []}
-    try:
-        if http:
-            with httpx.Client(base_url=url, timeout=60) as client:
-                for question in questions[:WARMUP]:
-                    client.get("/v1/search", params={"q": question, "k": args.k, "mode": "hybrid"})
-            for level in args.concurrency:
-                figures["levels"].append(http_level(url, questions, level, args.http_seconds, args.k))
-    finally:
-        stop_server(server)
+    figures: dict = {"levels": []}
+    warmup, measured = questions[-WARMUP:], questions[:-WARMUP]
+    plan = http_plan(args.concurrency) if http else []
+    for number, (endpoint, level, repeat) in enumerate(plan or [("", 0, 0.0)]):
+        server, url, cold = start_server(index_root, scratch / "serve.log")
+        figures.setdefault("cold_start_seconds", cold)
+        try:
+            if endpoint:
+                with httpx.Client(base_url=url, timeout=60) as client:
+                    for question in warmup:
+                        http_request(client, endpoint, question, args.k)
+                stream = QuestionStream(measured, repeat, seed=args.seed + number)
+                figures["levels"].append(http_level(url, endpoint, stream, level, args.http_seconds, args.k))
+        finally:
+            stop_server(server)
     return figures
 
 
@@ -309,11 +360,18 @@ def print_cold(report: Report, cold: float) -> None:
 
 
 def print_http(report: Report, levels: list[dict], args: argparse.Namespace) -> None:
-    rows = [[lv["concurrency"], lv["requests"], lv["requests_per_s"], lv["p50"], lv["p95"], lv["p99"], lv["errors"]] for lv in levels]
+    rows = [
+        [lv["endpoint"], lv["concurrency"], f"{lv['repeat']:.0%}", lv["requests"], lv["requests_per_s"], lv["p50"], lv["p99"],
+         lv["server_fresh"].get("p50"), lv["server_fresh"].get("p99"), lv["server_repeated_p50"], lv["errors"]]
+        for lv in levels
+    ]
     report.table(
-        f"HTTP GET /v1/search?mode=hybrid&k={args.k}, {args.http_seconds:g} s per level, questions cycled",
-        ["concurrency", "requests", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors"], rows,
-        ["client threads (httpx.Client each) run on the same machine as the server"],
+        f"HTTP POST /v1/ask and GET /v1/search, mode=hybrid, k={args.k}, up to {args.http_seconds:g} s per level",
+        ["endpoint", "conc.", "repeats", "requests", "req/s", "p50 ms", "p99 ms", "srv fresh p50", "srv fresh p99", "srv repeat p50", "errors"],
+        rows,
+        ["each level on a newly started server (empty answer cache); concurrency 1 asks each question once, higher levels",
+         f"repeat an already-asked question {REPEAT_SHARE:.0%} of the time; p50/p99 as the client saw them, srv = the server's took_ms",
+         "client threads (httpx.Client each) run on the same machine as the server"],
     )
 
 

@@ -23,6 +23,7 @@ from service.metrics import install_metrics
 from service.rawurl import PercentEncodeQuery, widen_h11_request_line
 from service.runtime import open_asker
 from service.schemas import (
+    ERROR_RESPONSES,
     AskIn,
     AskOut,
     DocumentOut,
@@ -59,7 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         async with mcp_sessions(app):
             yield
 
-    app = FastAPI(title="govqa", version="0.1.0", lifespan=lifespan, description="Cited answers from documents on global AI governance.")
+    app = FastAPI(title="govqa", version="0.1.0", lifespan=lifespan, responses=ERROR_RESPONSES, description="Cited answers from documents on global AI governance.")
     app.state.settings = settings
     app.state.in_flight = 0
     widen_h11_request_line()
@@ -100,14 +101,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/v1/search", response_model=SearchOut, dependencies=[Depends(capacity)])
     async def search(
         asker: Annotated[Asker, Depends(get_asker)],
-        q: Annotated[str, Query(min_length=1, max_length=1000, description="the question")],
+        q: Annotated[str, Query(min_length=1, max_length=1000, json_schema_extra={"pattern": r"\S"}, description="the question (not all whitespace)")],
         k: Annotated[int, Query(ge=1, le=20)] = 5,
         mode: Mode = "hybrid",
         doc_id: Annotated[list[str] | None, Query(description="restrict to these documents")] = None,
     ) -> SearchOut:
         """Passages that best match a question, with exact citations and evidence highlights."""
         if not q.strip():
-            raise HTTPException(422, detail="q must contain more than whitespace")
+            raise HTTPException(422, detail="q: must contain more than whitespace")
         doc_ids = document_filter(asker, doc_id)
         started = time.perf_counter()
         passages = await run_in_threadpool(asker.retriever.search, q, k, mode, doc_ids)

@@ -14,12 +14,13 @@ from collections.abc import Callable, Coroutine, Iterator
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field, field_validator
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.asking import Asker
 from service.chat_text import answer_text
@@ -81,7 +82,7 @@ class OpenAIRoute(APIRoute):
                 return error_response(exc)
             except RequestValidationError as exc:
                 return error_response(invalid_body(exc))
-            except HTTPException as exc:
+            except StarletteHTTPException as exc:  # FastAPI's and Starlette's (body parsing raises the latter)
                 message = exc.detail if isinstance(exc.detail, str) else "request failed"
                 return error_response(OpenAIError(exc.status_code, message, headers=getattr(exc, "headers", None)))
 

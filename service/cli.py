@@ -206,7 +206,10 @@ def serve(
     from service.app import create_app
 
     settings = settings_with(host=host, port=port)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, http="h11", log_level="info")
+    uvicorn.run(
+        create_app(settings), host=settings.host, port=settings.port, http="h11", log_level="info",
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds, timeout_keep_alive=settings.keep_alive_seconds,
+    )
 
 
 def main() -> None:

@@ -27,10 +27,10 @@ async def capacity(request: Request):  # noqa: ANN201 - a FastAPI dependency wit
 
 
 def document_filter(asker: Asker, doc_ids: list[str] | None) -> frozenset[str] | None:
-    """The documents a question is restricted to, or None for all; 422 names unknown ids."""
+    """The documents a question is restricted to, or None for all; 404 names unknown ids."""
     if not doc_ids:
         return None
     unknown = sorted(set(doc_ids) - set(asker.retriever.backend.documents))
     if unknown:
-        raise HTTPException(422, detail=f"unknown doc_ids: {', '.join(unknown)}")
+        raise HTTPException(404, detail=f"unknown doc_ids: {', '.join(repr(d) for d in unknown)}")
     return frozenset(doc_ids)

@@ -13,18 +13,21 @@ from service.settings import Mode
 class AskIn(BaseModel):
     """A question, with how many passages to return and how to search."""
 
-    question: str = Field(description="1–1000 characters after trimming", examples=["首尔峰会的主题是什么？"])
+    question: str = Field(
+        min_length=1, max_length=1000, json_schema_extra={"pattern": r"\S"},
+        description="1–1000 characters, not all whitespace; trimmed before use",
+        examples=["首尔峰会的主题是什么？"],
+    )
     top_k: int = Field(5, ge=1, le=20)
     mode: Mode = "hybrid"
     doc_ids: list[str] | None = Field(None, description="restrict the search to these documents")
 
     @field_validator("question")
     @classmethod
-    def trimmed_length(cls, value: str) -> str:
-        value = value.strip()
-        if not 1 <= len(value) <= 1000:
-            raise ValueError("question must be 1–1000 characters after trimming")
-        return value
+    def trimmed(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("question must contain more than whitespace")
+        return value.strip()
 
 
 class SpanOut(BaseModel):
@@ -80,6 +83,27 @@ class SearchOut(BaseModel):
     passages: list[PassageOut]
     index_version: str
     took_ms: float
+
+
+class ErrorDetailOut(BaseModel):
+    code: str = Field(description="machine-readable, e.g. invalid_request, not_found, payload_too_large, unavailable")
+    message: str = Field(description="what went wrong, naming the field when one is invalid")
+    detail: list[dict] | str | None = Field(None, description="the individual validation errors, when there are several")
+
+
+class ErrorOut(BaseModel):
+    """Every error response has this shape."""
+
+    error: ErrorDetailOut
+
+
+ERROR_RESPONSES: dict[int | str, dict] = {
+    status: {"model": ErrorOut, "description": description}
+    for status, description in {
+        400: "the body cannot be read (not UTF-8)", 404: "unknown document or passage", 413: "body over 64 KiB", 422: "invalid input; the message names the field",
+        503: "index not loaded yet, or too many questions in flight (see Retry-After)",
+    }.items()
+}
 
 
 class ReadyOut(BaseModel):

@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
     max_in_flight: int = Field(32, ge=1, description="questions answered at once; more get 503 at once instead of waiting")
+    shutdown_grace_seconds: float = Field(30, gt=0, description="on SIGTERM/SIGINT, how long requests in flight may take to finish")
+    keep_alive_seconds: float = Field(5, gt=0, description="idle keep-alive connections are closed after this")
     cors_origins: list[str] = Field(default_factory=list, description="origins allowed to call the API from a browser (none by default)")
     api_key: str | None = Field(None, description="when set, /v1/chat/completions and /v1/models require 'Authorization: Bearer <key>'")
 

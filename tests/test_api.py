@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import os
+import signal
 import socket
+import subprocess
+import sys
+import threading
+import time
 
 import httpx
 import pytest
 
-from servers import serve
+from servers import free_port, serve, wait_ready
 from service.settings import Settings
 
 
@@ -95,11 +101,22 @@ def test_ask_restricted_to_a_document(base_url: str) -> None:
 @pytest.mark.parametrize(
     "body",
     [{}, {"question": ""}, {"question": "  \n "}, {"question": "x" * 1001}, {"question": "问题", "top_k": 0},
-     {"question": "问题", "top_k": 21}, {"question": "问题", "mode": "magic"}, {"question": 5},
-     {"question": "问题", "doc_ids": ["no-such-doc"]}],
+     {"question": "问题", "top_k": 21}, {"question": "问题", "mode": "magic"}, {"question": 5}],
 )
 def test_bad_ask_input_is_422(base_url: str, body: dict) -> None:
     assert httpx.post(f"{base_url}/v1/ask", json=body).status_code == 422
+
+
+def test_unknown_doc_ids_are_404_and_named(base_url: str) -> None:
+    ask = httpx.post(f"{base_url}/v1/ask", json={"question": "问题", "doc_ids": ["no-such-doc"]})
+    search = httpx.get(f"{base_url}/v1/search", params={"q": "问题", "doc_id": ""})
+    assert ask.status_code == search.status_code == 404
+    assert "'no-such-doc'" in ask.json()["error"]["message"] and "''" in search.json()["error"]["message"]
+
+
+def test_a_body_that_is_not_utf8_is_400_in_the_error_shape(base_url: str) -> None:
+    response = httpx.post(f"{base_url}/v1/ask", content=b'{"question": "\xff\xfe"}', headers={"content-type": "application/json"})
+    assert response.status_code == 400 and response.json()["error"]["code"] == "bad_request"
 
 
 def test_ask_rejects_a_body_that_is_not_json(base_url: str) -> None:
@@ -208,3 +225,44 @@ def test_cors_is_off_unless_origins_are_set(base_url: str, settings: Settings) -
     for url in serve(settings.model_copy(update={"cors_origins": ["https://example.org"]})):
         allowed = httpx.options(f"{url}/v1/ask", headers=preflight)
         assert allowed.headers.get("access-control-allow-origin") == "https://example.org"
+
+
+def test_sigterm_lets_requests_in_flight_finish(settings: Settings, built_index, tmp_path) -> None:
+    """Questions arriving while `govqa serve` receives SIGTERM are answered in full or refused
+    before they start; none is cut off mid-way, and the process exits cleanly."""
+    port = free_port()
+    env = {**os.environ, "GOVQA_INDEX_DIR": str(settings.index_dir), "GOVQA_PORT": str(port), "GOVQA_CACHE_SIZE": "0"}
+    server = subprocess.Popen([sys.executable, "-m", "service.cli", "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(url)
+        outcomes: list[tuple[str, float]] = []
+        stop_at = time.monotonic() + 60
+
+        def asker(n: int) -> None:
+            while time.monotonic() < stop_at:
+                try:
+                    response = httpx.post(f"{url}/v1/ask", json={"question": f"人工智能安全峰会的第{n}项成果是什么？", "top_k": 20}, timeout=60)
+                    outcomes.append(("ok" if response.status_code == 200 else f"status {response.status_code}", time.monotonic()))
+                except httpx.ConnectError:
+                    outcomes.append(("refused", time.monotonic()))
+                    return
+                except httpx.HTTPError as exc:
+                    outcomes.append((type(exc).__name__, time.monotonic()))
+                    return
+
+        threads = [threading.Thread(target=asker, args=(n,)) for n in range(8)]
+        for thread in threads:
+            thread.start()
+        time.sleep(3)
+        signalled = time.monotonic()
+        server.send_signal(signal.SIGTERM)
+        for thread in threads:
+            thread.join(90)
+        assert server.wait(60) in (0, -signal.SIGTERM)  # uvicorn re-raises the signal once it has shut down
+    finally:
+        if server.poll() is None:
+            server.kill()
+    kinds = {kind for kind, _ in outcomes}
+    assert kinds <= {"ok", "refused"}, kinds
+    assert any(kind == "ok" and at > signalled for kind, at in outcomes), "no request was in flight at SIGTERM"

@@ -153,6 +153,7 @@ def test_unsupported_parameters_are_ignored(client: openai.OpenAI) -> None:
         (b'{"model": "govqa", "messages": [{"content": "hi"}]}', "messages.0.role"),
         (b'{"model": "govqa", "messages": "hi"}', "messages"),
         (b'[]', None),
+        (b'{"model": "govqa", "messages": [{"role": "user", "content": "\xff\xfe"}]}', None),
     ],
 )
 def test_a_malformed_body_is_a_400_in_openai_shape(base_url: str, body: bytes, param: str | None) -> None:
