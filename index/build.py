@@ -6,6 +6,7 @@ import hashlib
 import json
 import logging
 import time
+from collections import Counter
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -18,6 +19,7 @@ from index import store
 from index.chunking import ChunkedDocument, ChunkerSettings, chunk_document
 from index.documents import Document
 from index.embedding import Embedder
+from index.lexicon import build_lexicon
 from index.tokenizing import KeywordTokenizer, mine_terms
 
 log = logging.getLogger(__name__)
@@ -30,6 +32,7 @@ SENTENCE_VECTORS_FILE = "sentence_vectors.npy"
 BM25_DIR = "bm25"
 SENTENCE_BM25_DIR = "bm25_sentences"
 USERDICT_FILE = "userdict.txt"
+LEXICON_FILE = "lexicon.json"
 INDEX_TYPES = ("flat", "hnsw")
 
 
@@ -69,7 +72,7 @@ def build_fingerprint(documents: list[Document], model_fingerprint: str, chunker
 
 
 # Bump when cleaning, chunking or tokenizing changes what an unchanged corpus produces.
-CODE_REVISION = 2
+CODE_REVISION = 3
 
 
 def previous_vectors(root: Path, model_fingerprint: str) -> dict[str, np.ndarray]:
@@ -257,6 +260,8 @@ def build_index(
         sentence_tokens = [tokenizer.tokenize(s["embed_text"], normalized=True) for s in sentence_table]
         keyword_index(sentence_tokens).save(str(staged / SENTENCE_BM25_DIR))
         tokenizer.save(staged / USERDICT_FILE)
+        frequency = Counter(t for tokens in corpus_tokens for t in set(tokens))
+        build_lexicon([d.text for d in documents], frequency, tokenizer.words, tokenizer.tokenize).save(staged / LEXICON_FILE)
         seconds = time.perf_counter() - started
         manifest = {
             "fingerprint": fingerprint,

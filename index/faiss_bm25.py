@@ -18,9 +18,11 @@ from index.build import (
     SENTENCE_BM25_DIR,
     SENTENCE_VECTORS_FILE,
     SENTENCES_FILE,
+    LEXICON_FILE,
     USERDICT_FILE,
 )
 from index.documents import DocumentMeta
+from index.lexicon import Lexicon
 from index.tokenizing import KeywordTokenizer
 
 CHUNK_FIELDS = ChunkRecord.__dataclass_fields__.keys()
@@ -47,6 +49,7 @@ class FaissBM25Index:
         self._bm25 = bm25s.BM25.load(str(directory / BM25_DIR), mmap=False)
         self._sentence_bm25 = bm25s.BM25.load(str(directory / SENTENCE_BM25_DIR), mmap=False)
         self._tokenizer = KeywordTokenizer.from_file(directory / USERDICT_FILE)
+        self._lexicon = Lexicon.load(directory / LEXICON_FILE)
         self.chunk_positions: dict[str, int] = {c.chunk_id: i for i, c in enumerate(self.chunks)}
         self._doc_of_chunk = np.array([c.doc_id for c in self.chunks])
         self._check_shapes()
@@ -111,6 +114,9 @@ class FaissBM25Index:
 
     def tokenize(self, text: str) -> list[str]:
         return self._tokenizer.tokenize(text)
+
+    def translate(self, text: str) -> list[str]:
+        return self._lexicon.translate(text)
 
 
 HNSW_MIN_EF_SEARCH = 64

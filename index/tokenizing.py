@@ -65,6 +65,10 @@ class KeywordTokenizer:
     def save(self, path: Path) -> None:
         path.write_text("\n".join(self.user_terms) + "\n", encoding="utf-8")
 
+    def words(self, text: str) -> list[str]:
+        """jieba's precise segmentation (each character in one word), for finding term boundaries."""
+        return [w for w in self._jieba.cut(normalize(text)) if w.strip()]
+
     def tokenize(self, text: str, normalized: bool = False) -> list[str]:
         norm = (text if normalized else normalize(text)).lower()
         return [t for t in (w.strip() for w in self._jieba.cut_for_search(norm)) if t and TOKEN.search(t) and t not in STOPWORDS]

@@ -4,13 +4,17 @@ without question scaffolding, what kind of answer it expects, and the words it a
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from index.normalize import normalize
+from index.normalize import normalize, to_simplified
 
 AnswerType = Literal["time", "number"]
+Language = Literal["zh-Hans", "zh-Hant", "en", "und"]
+HAN_CHAR = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 
 CLASSIFIER = "个位家名项次种类条点件国座届年月天日号"
 # Interrogatives, particles and references to "this article / that meeting": they shape a
@@ -46,6 +50,8 @@ class Query:
     answer_type: AnswerType | None
     focus: tuple[str, ...]
     wants_reason: bool = False
+    language: Language = "zh-Hans"
+    translated: tuple[str, ...] = ()
 
 
 def answer_type(normalized: str) -> AnswerType | None:
@@ -63,13 +69,28 @@ def focus_text(normalized: str) -> list[str]:
     return [p for p in phrases if len(p) >= 2]
 
 
-def parse_query(question: str, tokenize: Callable[[str], list[str]]) -> Query:
-    """Normalize the question and cut its keyword tokens with the index's own tokenizer."""
+def query_language(question: str) -> Language:
+    """The question's script: Chinese (Simplified or Traditional) when it has at least as many Han
+    characters as Latin words, else English when it has Latin words."""
+    question = unicodedata.normalize("NFKC", question)
+    han, latin = len(HAN_CHAR.findall(question)), len(LATIN_WORD.findall(question))
+    if han and han >= latin:
+        return "zh-Hant" if to_simplified(question) != question else "zh-Hans"
+    return "en" if latin else "und"
+
+
+def parse_query(
+    question: str, tokenize: Callable[[str], list[str]], translate: Callable[[str], list[str]] | None = None,
+) -> Query:
+    """Normalize the question and cut its keyword tokens with the index's own tokenizer; for an English
+    question, the Chinese translations of its words (when a lexicon is given) join the keyword side."""
     normalized = normalize(question)
     content = tokenize(SCAFFOLDING.sub(" ", normalized))
     tokens = content or tokenize(normalized)
+    language = query_language(question)
+    translated = tuple(t for t in (translate(normalized) if translate and language == "en" else []) if t not in tokens)
     focus = tuple(dict.fromkeys(t for phrase in focus_text(normalized) for t in tokenize(phrase) if len(t) >= 2))
     return Query(
-        question, normalized, tuple(tokens), bool(LIST_CUE.search(normalized)), answer_type(normalized), focus,
-        bool(REASON_CUE.search(normalized)),
+        question, normalized, tuple(tokens) + translated, bool(LIST_CUE.search(normalized)), answer_type(normalized), focus,
+        bool(REASON_CUE.search(normalized)), language, translated,
     )

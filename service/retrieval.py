@@ -96,7 +96,7 @@ class Retriever:
     def retrieve(self, question: str, k: int | None = None, mode: Mode | None = None, doc_ids: frozenset[str] | None = None) -> Retrieval:
         k = k or self.settings.top_k
         mode = mode or self.settings.mode
-        query = parse_query(question, self.backend.tokenize)
+        query = parse_query(question, self.backend.tokenize, self.backend.translate)
         vector = self.embed_query(query.normalized) if mode != "keyword" else None
         scored = self.candidates(query, vector, mode, doc_ids)
         chosen = diversify(scored, k, self.settings.diversity_margin)

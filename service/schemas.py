@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field, field_validator
 from index.documents import DocumentMeta
 from service.asking import AskResult
 from service.retrieval import Passage
+from service.query import Language, query_language
 from service.settings import Mode
 
 
@@ -68,6 +69,7 @@ class AnswerOut(BaseModel):
 
 class AskOut(BaseModel):
     question: str
+    query_language: Language = Field(description="the question's script: zh-Hans, zh-Hant, en (Latin script) or und")
     answer: AnswerOut | None = Field(description="null when the documents do not answer the question")
     low_confidence: bool = Field(description="true when govqa abstained; the passages are the nearest it found")
     abstain_reasons: list[str] = Field(default_factory=list)
@@ -79,6 +81,7 @@ class AskOut(BaseModel):
 
 class SearchOut(BaseModel):
     query: str
+    query_language: Language = Field(description="the query's script: zh-Hans, zh-Hant, en (Latin script) or und")
     mode: str
     passages: list[PassageOut]
     index_version: str
@@ -172,6 +175,7 @@ def ask_out(result: AskResult) -> AskOut:
             sentences.append(AnswerSentenceOut(text=s.sentence.text, doc_id=s.sentence.doc_id, start=s.sentence.start, end=s.sentence.end, passage=s.passage))
     return AskOut(
         question=result.question,
+        query_language=query_language(result.question),
         answer=None if answer is None else AnswerOut(text=answer.text, sentences=sentences, confidence=answer.confidence),
         low_confidence=answer is None,
         abstain_reasons=list(result.verdict.problems),

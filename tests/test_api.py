@@ -266,3 +266,11 @@ def test_sigterm_lets_requests_in_flight_finish(settings: Settings, built_index,
     kinds = {kind for kind, _ in outcomes}
     assert kinds <= {"ok", "refused"}, kinds
     assert any(kind == "ok" and at > signalled for kind, at in outcomes), "no request was in flight at SIGTERM"
+
+
+def test_responses_report_the_question_language(base_url: str) -> None:
+    traditional = httpx.post(f"{base_url}/v1/ask", json={"question": "首爾峰會的主題是什麼？"}).json()
+    simplified = httpx.post(f"{base_url}/v1/ask", json={"question": "首尔峰会的主题是什么？"}).json()
+    english = httpx.get(f"{base_url}/v1/search", params={"q": "What was the theme of the Seoul summit?"}).json()
+    assert (traditional["query_language"], simplified["query_language"], english["query_language"]) == ("zh-Hant", "zh-Hans", "en")
+    assert [p["chunk_id"] for p in traditional["passages"]] == [p["chunk_id"] for p in simplified["passages"]]

