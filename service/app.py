@@ -21,7 +21,6 @@ from service.errors import BodyLimit, install_error_handlers, install_request_id
 from service.mcp_server import mcp_sessions, mount_mcp
 from service.metrics import install_metrics
 from service.rawurl import PercentEncodeQuery, widen_h11_request_line
-from service.query import query_language
 from service.runtime import open_asker
 from service.schemas import (
     ERROR_RESPONSES,
@@ -35,7 +34,7 @@ from service.schemas import (
     SearchOut,
     ask_out,
     document_out,
-    passage_out,
+    search_out,
 )
 from service.settings import Mode, Settings
 from service.web import install_web
@@ -113,10 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         doc_ids = document_filter(asker, doc_id)
         started = time.perf_counter()
         passages = await run_in_threadpool(asker.retriever.search, q, k, mode, doc_ids)
-        return SearchOut(
-            query=q, query_language=query_language(q), mode=mode, passages=[passage_out(p) for p in passages],
-            index_version=asker.retriever.backend.version, took_ms=round((time.perf_counter() - started) * 1000, 2),
-        )
+        return search_out(q, mode, passages, asker.retriever.backend.version, (time.perf_counter() - started) * 1000)
 
     @app.get("/v1/documents", response_model=DocumentsOut)
     def documents(asker: Annotated[Asker, Depends(get_asker)]) -> DocumentsOut:

@@ -31,7 +31,7 @@ from service.schemas import (
     SearchOut,
     ask_out,
     document_out,
-    passage_out,
+    search_out,
 )
 from service.settings import Settings
 
@@ -101,12 +101,9 @@ def build_server(asker_of: Callable[[], Asker | None]) -> MCPServer:
         asker = loaded()
         query = nonblank(query, "query")
         started = time.perf_counter()
-        passages = [passage_out(p) for p in asker.retriever.search(query, top_k, None, None)]
-        out = SearchOut(
-            query=query, mode=asker.settings.mode, passages=passages, index_version=asker.retriever.backend.version,
-            took_ms=round((time.perf_counter() - started) * 1000, 2),
-        )
-        text = "\n\n".join(f"{source_line(p, passage_reference(p))}\n{quoted(p.text)}" for p in passages) or "No passages."
+        found = asker.retriever.search(query, top_k, None, None)
+        out = search_out(query, asker.settings.mode, found, asker.retriever.backend.version, (time.perf_counter() - started) * 1000)
+        text = "\n\n".join(f"{source_line(p, passage_reference(p))}\n{quoted(p.text)}" for p in out.passages) or "No passages."
         return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=out.model_dump(mode="json"))
 
     @server.tool(annotations=READ_ONLY)

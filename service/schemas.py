@@ -164,6 +164,13 @@ def passage_out(p: Passage, extra_highlights: list[tuple[int, int]] = ()) -> Pas
     )
 
 
+def search_out(query: str, mode: str, passages: list[Passage], index_version: str, took_ms: float) -> SearchOut:
+    return SearchOut(
+        query=query, query_language=query_language(query), mode=mode, passages=[passage_out(p) for p in passages],
+        index_version=index_version, took_ms=round(took_ms, 2),
+    )
+
+
 def ask_out(result: AskResult) -> AskOut:
     """The API's view of an answer; answer sentences are highlighted in their passages too."""
     answer = result.answer
