@@ -1,4 +1,4 @@
-"""Questions encoded by ONNX Runtime match the torch model (the real m3e-small)."""
+"""Questions encoded by ONNX Runtime match the torch model (the real default model)."""
 
 from __future__ import annotations
 
