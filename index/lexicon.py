@@ -95,6 +95,7 @@ class Lexicon:
         return list(dict.fromkeys(found))
 
     def lookup(self, words: list[str]) -> list[str]:
+        """The tokens of one run of words: as a phrase, as a name read in either order, or singular."""
         if words[0] in FUNCTION_WORDS or words[-1] in FUNCTION_WORDS:
             return []
         phrase = " ".join(words)
@@ -109,6 +110,7 @@ class Lexicon:
 
 
 def singular(word: str) -> str:
+    """An English plural's singular, by spelling alone ("countries" → "country")."""
     if word.endswith("ies") and len(word) > 4:
         return word[:-3] + "y"
     if word.endswith(("ses", "xes", "ches", "shes")):
