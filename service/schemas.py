@@ -16,19 +16,18 @@ class AskIn(BaseModel):
 
     question: str = Field(
         min_length=1, max_length=1000, json_schema_extra={"pattern": r"\S"},
-        description="1–1000 characters, not all whitespace; trimmed before use",
+        description="1–1000 characters after trimming surrounding whitespace",
         examples=["首尔峰会的主题是什么？"],
     )
     top_k: int = Field(5, ge=1, le=20)
     mode: Mode = "hybrid"
     doc_ids: list[str] | None = Field(None, description="restrict the search to these documents")
 
-    @field_validator("question")
+    @field_validator("question", mode="before")
     @classmethod
-    def trimmed(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("question must contain more than whitespace")
-        return value.strip()
+    def trimmed(cls, value: object) -> object:
+        """Surrounding whitespace goes before the length is checked."""
+        return value.strip() if isinstance(value, str) else value
 
 
 class SpanOut(BaseModel):

@@ -107,6 +107,12 @@ def test_bad_ask_input_is_422(base_url: str, body: dict) -> None:
     assert httpx.post(f"{base_url}/v1/ask", json=body).status_code == 422
 
 
+def test_question_length_is_counted_after_trimming(base_url: str) -> None:
+    padded = "\n " + "问" * 1000 + " \t"
+    assert httpx.post(f"{base_url}/v1/ask", json={"question": padded, "top_k": 1}).status_code == 200
+    assert httpx.post(f"{base_url}/v1/ask", json={"question": " " + "问" * 1001}).status_code == 422
+
+
 def test_unknown_doc_ids_are_404_and_named(base_url: str) -> None:
     ask = httpx.post(f"{base_url}/v1/ask", json={"question": "问题", "doc_ids": ["no-such-doc"]})
     search = httpx.get(f"{base_url}/v1/search", params={"q": "问题", "doc_id": ""})
