@@ -10,6 +10,7 @@ import numpy as np
 from index.chunking import Chunk as ChunkRecord
 from index.chunking import Sentence as SentenceRecord
 from index.documents import DocumentMeta
+from index.lexicon import Translated
 
 Level = Literal["chunk", "sentence"]
 
@@ -52,6 +53,6 @@ class SearchBackend(Protocol):
 
     def tokenize(self, text: str) -> list[str]: ...
 
-    def translate(self, text: str) -> list[str]:
+    def translate(self, text: str) -> Translated:
         """Chinese keyword tokens for the English words of a text, from the index's own lexicon."""
         ...

@@ -22,7 +22,7 @@ from index.build import (
     USERDICT_FILE,
 )
 from index.documents import DocumentMeta
-from index.lexicon import Lexicon
+from index.lexicon import Lexicon, Translated
 from index.tokenizing import KeywordTokenizer
 
 CHUNK_FIELDS = ChunkRecord.__dataclass_fields__.keys()
@@ -115,7 +115,7 @@ class FaissBM25Index:
     def tokenize(self, text: str) -> list[str]:
         return self._tokenizer.tokenize(text)
 
-    def translate(self, text: str) -> list[str]:
+    def translate(self, text: str) -> Translated:
         return self._lexicon.translate(text)
 
 

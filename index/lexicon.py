@@ -30,6 +30,7 @@ HAN = re.compile(r"[\u4e00-\u9fff]")
 ZH_THEN_EN = re.compile(r"([\u4e00-\u9fff·]{2,24})\s*\(\s*([A-Za-z][A-Za-z0-9 .,&'\-/]{0,80}?)\s*\)")
 EN_THEN_ZH = re.compile(r"([A-Za-z][A-Za-z0-9 .,&'\-]{1,80}?)\s*\(\s*([\u4e00-\u9fff·]{2,24})\s*\)")
 WORD = re.compile(r"[a-z0-9]+(?:['\-][a-z0-9]+)*")
+LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 GLOSS_NOISE = re.compile(r"\([^)]*\)|\[[^\]]*\]|^to |^a |^an |^the ")
 MAX_PHRASE_WORDS = 6
 DICTIONARY_CHOICES = 2
@@ -61,6 +62,14 @@ def span_width(english: str) -> int:
     return max(1, len(words))
 
 
+@dataclass(frozen=True)
+class Translated:
+    """Chinese keyword tokens for a text, and the English words (with their hyphenated parts) they stand for."""
+
+    tokens: list[str]
+    covered: frozenset[str] = frozenset()
+
+
 @dataclass
 class Lexicon:
     """English phrase (lower-case words joined by one space) → Chinese keyword tokens."""
@@ -78,21 +87,25 @@ class Lexicon:
         data = json.loads(path.read_text(encoding="utf-8"))
         return cls(data.get("phrases", {}), data.get("names", {}))
 
-    def translate(self, text: str) -> list[str]:
+    def translate(self, text: str) -> Translated:
         """Chinese tokens for the English words of a text: longest known phrase first, then names by pinyin."""
         words = english_words(text)
         found: list[str] = []
+        covered: set[str] = set()
         i = 0
         while i < len(words):
             for n in range(min(MAX_PHRASE_WORDS, len(words) - i), 0, -1):
                 tokens = self.lookup(words[i:i + n])
                 if tokens:
                     found.extend(tokens)
+                    covered.update(part for word in words[i:i + n] for part in [word, *re.split(r"['\-]", word)])
                     i += n
                     break
             else:
                 i += 1
-        return list(dict.fromkeys(found))
+        # Capitalized words past the first name people and bodies, which Chinese texts often write as is.
+        names = {w.lower() for w in LATIN_WORD.findall(text)[1:] if w[0].isupper()}
+        return Translated(list(dict.fromkeys(found)), frozenset(covered - names))
 
     def lookup(self, words: list[str]) -> list[str]:
         """The tokens of one run of words: as a phrase, as a name read in either order, or singular."""

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+from index.lexicon import Translated
 from index.normalize import normalize, to_simplified
 
 AnswerType = Literal["time", "number"]
@@ -80,15 +81,21 @@ def query_language(question: str) -> Language:
 
 
 def parse_query(
-    question: str, tokenize: Callable[[str], list[str]], translate: Callable[[str], list[str]] | None = None,
+    question: str, tokenize: Callable[[str], list[str]], translate: Callable[[str], Translated] | None = None,
 ) -> Query:
     """Normalize the question and cut its keyword tokens with the index's own tokenizer; for an English
-    question, the Chinese translations of its words (when a lexicon is given) join the keyword side."""
+    question, the Chinese translations of its words (when a lexicon is given) take their place on the
+    keyword side, and the English words nothing translates stay."""
     normalized = normalize(question)
     content = tokenize(SCAFFOLDING.sub(" ", normalized))
     tokens = content or tokenize(normalized)
     language = query_language(question)
-    translated = tuple(t for t in (translate(normalized) if translate and language == "en" else []) if t not in tokens)
+    if translate is not None and language == "en":
+        found = translate(normalized)
+        tokens = [t for t in tokens if t not in found.covered] or tokens
+        translated = tuple(t for t in found.tokens if t not in tokens)
+    else:
+        translated = ()
     focus = tuple(dict.fromkeys(t for phrase in focus_text(normalized) for t in tokenize(phrase) if len(t) >= 2))
     return Query(
         question, normalized, tuple(tokens) + translated, bool(LIST_CUE.search(normalized)), answer_type(normalized), focus,

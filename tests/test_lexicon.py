@@ -32,10 +32,19 @@ def test_translation_prefers_the_longest_phrase_and_skips_function_words() -> No
         phrases={"ai safety summit": ["人工智能", "安全", "峰会"], "summit": ["首脑"], "what": ["什么"]},
         names={"wushenkuo": ["吴沈括"]},
     )
-    assert lexicon.translate("What was the AI Safety Summit?") == ["人工智能", "安全", "峰会"]
-    assert lexicon.translate("the summit") == ["首脑"]
-    assert lexicon.translate("What does Wu Shenkuo say?") == ["吴沈括"]
-    assert lexicon.translate("What does Shenkuo Wu say?") == ["吴沈括"]  # family name last
+    assert lexicon.translate("What was the AI Safety Summit?").tokens == ["人工智能", "安全", "峰会"]
+    assert lexicon.translate("the summit").tokens == ["首脑"]
+    assert lexicon.translate("What does Wu Shenkuo say?").tokens == ["吴沈括"]
+    assert lexicon.translate("What does Shenkuo Wu say?").tokens == ["吴沈括"]  # family name last
+
+
+def test_translated_common_words_leave_the_keyword_side_but_names_stay() -> None:
+    lexicon = Lexicon(phrases={"summit": ["峰会"], "risk": ["风险"], "nist": ["国家", "标准"]}, names={"wushenkuo": ["吴沈括"]})
+    found = lexicon.translate("Which summit risk did NIST and Wu Shenkuo name?")
+    assert found.tokens == ["峰会", "风险", "国家", "标准", "吴沈括"]
+    assert found.covered == {"summit", "risk"}  # NIST, Wu and Shenkuo may be written as is in a Chinese text
+    query = parse_query("Which summit risk did NIST name?", lambda t: t.lower().rstrip("?").split(), lexicon.translate)
+    assert "summit" not in query.tokens and "risk" not in query.tokens and "nist" in query.tokens and "峰会" in query.tokens
 
 
 def test_built_lexicon_keeps_only_words_the_corpus_uses() -> None:
@@ -44,8 +53,8 @@ def test_built_lexicon_keeps_only_words_the_corpus_uses() -> None:
     lexicon = build_lexicon([TEXT], frequency, tokenizer.words, tokenizer.tokenize)
     every = {t for tokens in [*lexicon.phrases.values(), *lexicon.names.values()] for t in tokens}
     assert every <= set(frequency)
-    assert "苏纳克" in lexicon.translate("Rishi Sunak") and lexicon.translate("Wu Shenkuo") == ["吴沈括"]
-    assert "峰会" not in frequency and not lexicon.translate("summit")
+    assert "苏纳克" in lexicon.translate("Rishi Sunak").tokens and lexicon.translate("Wu Shenkuo").tokens == ["吴沈括"]
+    assert "峰会" not in frequency and not lexicon.translate("summit").tokens
 
 
 def test_query_language_is_the_questions_script() -> None:
