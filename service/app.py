@@ -24,6 +24,7 @@ from service.rawurl import PercentEncodeQuery, widen_h11_request_line
 from service.runtime import open_asker
 from service.schemas import (
     ERROR_RESPONSES,
+    NOT_BLANK,
     AskIn,
     AskOut,
     DocumentOut,
@@ -35,6 +36,7 @@ from service.schemas import (
     ask_out,
     document_out,
     search_out,
+    trim,
 )
 from service.settings import Mode, Settings
 from service.web import install_web
@@ -101,13 +103,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/v1/search", response_model=SearchOut, dependencies=[Depends(capacity)])
     async def search(
         asker: Annotated[Asker, Depends(get_asker)],
-        q: Annotated[str, Query(min_length=1, max_length=1000, json_schema_extra={"pattern": r"\S"}, description="the question (not all whitespace)")],
+        q: Annotated[str, Query(min_length=1, max_length=1000, json_schema_extra={"pattern": NOT_BLANK}, description="the question (not all whitespace)")],
         k: Annotated[int, Query(ge=1, le=20)] = 5,
         mode: Mode = "hybrid",
         doc_id: Annotated[list[str] | None, Query(description="restrict to these documents")] = None,
     ) -> SearchOut:
         """Passages that best match a question, with exact citations and evidence highlights."""
-        if not q.strip():
+        if not trim(q):
             raise HTTPException(422, detail="q: must contain more than whitespace")
         doc_ids = document_filter(asker, doc_id)
         started = time.perf_counter()

@@ -11,11 +11,23 @@ from service.query import Language, query_language
 from service.settings import Mode
 
 
+# What a question may not consist of alone: Python's whitespace (which str.strip removes) and
+# JSON Schema's (ECMA-262 \s, which adds U+FEFF and lacks U+001C–U+001F and U+0085), so the
+# documented pattern and the server agree on every character.
+BLANK = "".join(chr(c) for c in range(0x3001) if chr(c).isspace()) + "\ufeff"
+NOT_BLANK = r"[^\s\x1c-\x1f\x85\ufeff]"
+
+
+def trim(text: str) -> str:
+    """A question without its surrounding blanks."""
+    return text.strip(BLANK)
+
+
 class AskIn(BaseModel):
     """A question, with how many passages to return and how to search."""
 
     question: str = Field(
-        min_length=1, max_length=1000, json_schema_extra={"pattern": r"\S"},
+        min_length=1, max_length=1000, json_schema_extra={"pattern": NOT_BLANK},
         description="1–1000 characters after trimming surrounding whitespace",
         examples=["首尔峰会的主题是什么？"],
     )
@@ -27,7 +39,7 @@ class AskIn(BaseModel):
     @classmethod
     def trimmed(cls, value: object) -> object:
         """Surrounding whitespace goes before the length is checked."""
-        return value.strip() if isinstance(value, str) else value
+        return trim(value) if isinstance(value, str) else value
 
 
 class SpanOut(BaseModel):

@@ -42,7 +42,7 @@ def test_search_returns_cited_passages(base_url: str, retriever) -> None:
 
 @pytest.mark.parametrize(
     "params",
-    [{"q": ""}, {"q": "   "}, {"q": "x" * 1001}, {"q": "问题", "k": 0}, {"q": "问题", "k": 1000}, {"q": "问题", "mode": "magic"}, {}],
+    [{"q": ""}, {"q": "   "}, {"q": "\x1e"}, {"q": "\ufeff "}, {"q": "x" * 1001}, {"q": "问题", "k": 0}, {"q": "问题", "k": 1000}, {"q": "问题", "mode": "magic"}, {}],
 )
 def test_bad_search_input_is_422(base_url: str, params: dict) -> None:
     assert httpx.get(f"{base_url}/v1/search", params=params).status_code == 422
@@ -100,7 +100,7 @@ def test_ask_restricted_to_a_document(base_url: str) -> None:
 
 @pytest.mark.parametrize(
     "body",
-    [{}, {"question": ""}, {"question": "  \n "}, {"question": "x" * 1001}, {"question": "问题", "top_k": 0},
+    [{}, {"question": ""}, {"question": "  \n "}, {"question": "\x1e\u3000"}, {"question": "\ufeff"}, {"question": "x" * 1001}, {"question": "问题", "top_k": 0},
      {"question": "问题", "top_k": 21}, {"question": "问题", "mode": "magic"}, {"question": 5}],
 )
 def test_bad_ask_input_is_422(base_url: str, body: dict) -> None:
