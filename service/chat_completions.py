@@ -26,7 +26,7 @@ from service.asking import Asker
 from service.chat_text import answer_text
 from service.deps import capacity, get_asker
 from service.errors import validation_message
-from service.schemas import AskOut, PassageOut, ask_out
+from service.schemas import AskOut, PassageOut, ask_out, trim
 
 MODEL_ID = "govqa"
 MAX_QUESTION_CHARS = 1000
@@ -205,7 +205,7 @@ def question_of(messages: list[ChatMessage]) -> str:
     user = [m for m in messages if m.role == "user"]
     if not user:
         raise OpenAIError(400, "messages must contain a user message: its text is the question", param="messages")
-    question = user[-1].text().strip()
+    question = trim(user[-1].text())
     if not 1 <= len(question) <= MAX_QUESTION_CHARS:
         raise OpenAIError(400, f"the last user message must hold 1–{MAX_QUESTION_CHARS} characters of text", param="messages")
     return question

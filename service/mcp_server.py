@@ -32,6 +32,7 @@ from service.schemas import (
     ask_out,
     document_out,
     search_out,
+    trim,
 )
 from service.settings import Settings
 
@@ -71,9 +72,9 @@ def build_server(asker_of: Callable[[], Asker | None]) -> MCPServer:
         return doc_id
 
     def nonblank(text: str, name: str) -> str:
-        if not text.strip():
+        if not trim(text):
             raise ToolError(f"{name} must contain more than whitespace")
-        return text.strip()
+        return trim(text)
 
     @server.tool(annotations=READ_ONLY)
     def ask(
