@@ -65,12 +65,16 @@ def checksums(directory: Path) -> dict[str, str]:
     }
 
 
-def remove_leftovers(root: Path) -> None:
-    """Delete unfinished builds left by a crash."""
-    versions = root / VERSIONS
-    if versions.is_dir():
-        for path in versions.glob(f"{TMP_PREFIX}*"):
-            shutil.rmtree(path, ignore_errors=True)
+def remove_leftovers(root: Path) -> int:
+    """Delete unfinished builds and pointer files left by a crash; call only under the rebuild lock."""
+    leftovers = list((root / VERSIONS).glob(f"{TMP_PREFIX}*")) if (root / VERSIONS).is_dir() else []
+    for path in leftovers:
+        shutil.rmtree(path, ignore_errors=True)
+    pointer = root / f"{CURRENT}.tmp"
+    if pointer.exists():
+        pointer.unlink(missing_ok=True)
+        leftovers.append(pointer)
+    return len(leftovers)
 
 
 @contextmanager
@@ -105,12 +109,19 @@ def publish(root: Path, staged: Path, version: str, manifest: dict) -> Path:
     return target
 
 
+def current_version(root: Path) -> str:
+    """The version CURRENT names."""
+    pointer = root / CURRENT
+    try:
+        return pointer.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        raise IndexUnavailable(f"no index at {root}: run `govqa build` first") from None
+
+
 def current_dir(root: Path) -> Path:
     """The directory of the version CURRENT names."""
     pointer = root / CURRENT
-    if not pointer.exists():
-        raise IndexUnavailable(f"no index at {root}: run `govqa build` first")
-    version = pointer.read_text(encoding="utf-8").strip()
+    version = current_version(root)
     path = root / VERSIONS / version
     if not version or not path.is_dir():
         raise IndexUnavailable(f"{pointer} names version {version!r}, which is missing; rebuild with `govqa build`")

@@ -4,6 +4,7 @@ No `from __future__ import annotations` here: FastAPI reads the route signatures
 """
 
 
+import asyncio
 import logging
 import time
 from contextlib import asynccontextmanager
@@ -14,6 +15,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
+from service.admin import router as admin_router
 from service.asking import Asker
 from service.chat_completions import router as chat_completions_router
 from service.deps import capacity, document_filter, get_asker
@@ -21,6 +23,7 @@ from service.errors import BodyLimit, install_error_handlers, install_request_id
 from service.mcp_server import mcp_sessions, mount_mcp
 from service.metrics import install_metrics
 from service.rawurl import PercentEncodeQuery, widen_h11_request_line
+from service.reloading import Swapper, clean_leftovers, watch
 from service.runtime import open_asker
 from service.schemas import (
     ERROR_RESPONSES,
@@ -52,6 +55,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):  # noqa: ANN202
         app.state.asker = None
         app.state.load_error = None
+        app.state.swapper = Swapper(app, settings)
+        await run_in_threadpool(clean_leftovers, settings)
         try:
             asker = await run_in_threadpool(open_asker, settings)
             await run_in_threadpool(asker.retriever.embed_query, "warm up")
@@ -59,8 +64,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         except Exception as exc:  # reported by /readyz instead of crashing
             log.error("index not loaded: %s", exc)
             app.state.load_error = str(exc)
+        watcher = asyncio.create_task(watch(app.state.swapper, settings.reload_seconds)) if settings.reload_seconds else None
         async with mcp_sessions(app):
             yield
+        if watcher is not None:
+            watcher.cancel()
 
     app = FastAPI(title="govqa", version="0.1.0", lifespan=lifespan, responses=ERROR_RESPONSES, description="Cited answers from documents on global AI governance.")
     app.state.settings = settings
@@ -72,7 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(PercentEncodeQuery)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"], allow_headers=["*"])
-    app.add_middleware(BodyLimit)
+    app.add_middleware(BodyLimit, uploads=("/v1/documents", settings.max_upload_bytes + 64 * 1024))
 
     def known_document(asker: Asker, doc_id: str) -> str:
         if doc_id not in asker.retriever.backend.documents:
@@ -165,6 +173,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             text=chunk.text, start=chunk.start, end=chunk.end, url=meta.url, previous_id=neighbour(position - 1), next_id=neighbour(position + 1),
         )
 
+    app.include_router(admin_router)
     app.include_router(chat_completions_router)
     mount_mcp(app)
     install_web(app)

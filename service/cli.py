@@ -28,30 +28,92 @@ def build(
     model: Annotated[Optional[str], typer.Option(help="sentence-transformers model (default: GOVQA_MODEL)")] = None,
     force: Annotated[bool, typer.Option(help="rebuild even when the corpus, model and settings are unchanged")] = False,
 ) -> None:
-    """Build a new index version from the corpus and publish it atomically."""
-    from index.build import build_index
-    from index.documents import load_corpus
-    from service.runtime import chunker_settings, make_embedder
-
+    """Build a new index version from the corpus and publish it atomically (waits for a rebuild already running)."""
     settings = settings_with(corpus=corpus, index_dir=index_dir, model=model)
-    documents = load_corpus(settings.corpus)
-    result = build_index(
-        documents,
-        make_embedder(settings),
-        settings.index_dir,
-        chunker=chunker_settings(settings),
-        index_type=settings.index_type,
-        keep=settings.keep_versions,
-        force=force,
-        progress=sys.stderr.isatty(),
-    )
+    result = corpus_or_exit(lambda: updater(settings).rebuild(force=force, progress=sys.stderr.isatty()))
     if result.skipped:
         typer.echo(f"index {result.version} is up to date ({result.path})")
     else:
-        typer.echo(
-            f"built index {result.version}: {result.documents} documents, {result.chunks} chunks, "
-            f"{result.sentences} sentences ({result.embedded} embedded, {result.reused} reused) in {result.seconds:.1f} s"
-        )
+        typer.echo(built_line(result))
+
+
+def built_line(result) -> str:  # noqa: ANN001 - a BuildResult
+    return (
+        f"built index {result.version}: {result.documents} documents, {result.chunks} chunks, "
+        f"{result.sentences} sentences ({result.embedded} embedded, {result.reused} reused) in {result.seconds:.1f} s"
+    )
+
+
+def updater(settings: Settings):  # noqa: ANN201 - a CorpusUpdater (imported lazily)
+    from index.updates import CorpusUpdater
+    from service.runtime import chunker_settings, make_embedder
+
+    return CorpusUpdater(
+        settings.corpus, settings.index_dir, make_embedder(settings), chunker=chunker_settings(settings),
+        index_type=settings.index_type, keep=settings.keep_versions,
+    )
+
+
+def corpus_or_exit(change: Callable[[], T]) -> T:
+    """Run a corpus change, or print why it was refused and exit with status 1."""
+    from index.documents import CorpusError
+    from index.ingest import IngestError
+    from index.updates import UpdateError
+
+    try:
+        return change()
+    except (CorpusError, IngestError, UpdateError, OSError) as exc:
+        typer.echo(f"govqa: {exc}", err=True)
+        raise typer.Exit(1) from exc
+
+
+@app.command()
+def add(
+    files: Annotated[list[Path], typer.Argument(help=".txt, .md, .html, .pdf or .docx files", exists=True, dir_okay=False, readable=True)],
+    title: Annotated[Optional[str], typer.Option(help="title (default: the file's own, else its first line)")] = None,
+    author: Annotated[Optional[list[str]], typer.Option("--author", help="an author (repeatable)")] = None,
+    date: Annotated[Optional[str], typer.Option(help="publication date, e.g. 2024-05-22")] = None,
+    publisher: Annotated[Optional[str], typer.Option(help="publisher")] = None,
+    url: Annotated[Optional[str], typer.Option(help="where the document is published")] = None,
+) -> None:
+    """Add documents to the corpus and publish an index version with them; a running server picks it up."""
+    from index.updates import Upload
+
+    overrides = {k: v for k, v in dict(title=title, authors=author, date=date, publisher=publisher, url=url).items() if v}
+    uploads = [Upload(f.read_bytes(), f.name) for f in files]
+    result = corpus_or_exit(lambda: updater(Settings()).add(uploads, overrides))
+    for meta in result.added:
+        typer.echo(f"added {meta.doc_id}: {meta.title}")
+    typer.echo(built_line(result.build))
+
+
+@app.command()
+def remove(doc_ids: Annotated[list[str], typer.Argument(help="ids of documents to remove (see `govqa list`)")]) -> None:
+    """Remove documents from the corpus and publish an index version without them."""
+    result = corpus_or_exit(lambda: updater(Settings()).remove(doc_ids))
+    typer.echo(f"removed {', '.join(result.removed)}")
+    typer.echo(built_line(result.build))
+
+
+@app.command("list")
+def list_documents(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False) -> None:
+    """List the corpus's documents, marking those the current index does not serve yet."""
+    from index import store
+    from index.documents import load_corpus
+
+    settings = Settings()
+    documents = corpus_or_exit(lambda: load_corpus(settings.corpus))
+    try:
+        served = set(store.read_manifest(store.current_dir(settings.index_dir)).get("corpus", {}))
+    except store.IndexUnavailable:
+        served = set()
+    rows = [{**d.meta.to_dict(), "chars": len(d.text), "indexed": d.doc_id in served} for d in documents]
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for row in rows:
+        mark = "" if row["indexed"] else "  (not indexed yet: run `govqa build`)"
+        typer.echo(f"{row['doc_id']}  {row['date'] or '-':10s}  {row['chars']:>7d} chars  {row['title']}{mark}")
 
 
 @app.command()

@@ -166,6 +166,23 @@ def add_document_resources(server: MCPServer, asker: Asker) -> None:
         ))
 
 
+def sync_document_resources(server: MCPServer, asker: Asker) -> None:
+    """After an index swap: drop the resources of documents that left, add those of the new version.
+    (The SDK has no public way to remove a resource; its manager keeps them in one dict.)"""
+    manager = getattr(server, "_resource_manager", None)
+    resources = getattr(manager, "_resources", None)
+    if isinstance(resources, dict):
+        current = {document_uri(d) for d in asker.retriever.backend.documents}
+        for uri in [u for u in resources if u.startswith(document_uri("")) and u not in current]:
+            del resources[uri]
+    previous = getattr(manager, "warn_on_duplicate_resources", None)
+    if previous is not None:
+        manager.warn_on_duplicate_resources = False
+    add_document_resources(server, asker)
+    if previous is not None:
+        manager.warn_on_duplicate_resources = previous
+
+
 @contextlib.contextmanager
 def stdout_to_stderr() -> Iterator[None]:
     """Send anything written to stdout (by Python or by native code) to stderr: over stdio, stdout is the
@@ -216,6 +233,7 @@ async def mcp_sessions(app: FastAPI) -> AsyncIterator[None]:
     server: MCPServer = app.state.mcp
     if app.state.asker is not None:
         add_document_resources(server, app.state.asker)
+    app.state.swapper.listeners.append(lambda asker: sync_document_resources(server, asker))
     server.streamable_http_app(streamable_http_path="/mcp", host=app.state.settings.host)  # a fresh session manager
     async with server.session_manager.run():
         yield

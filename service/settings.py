@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     keep_alive_seconds: float = Field(5, gt=0, description="idle keep-alive connections are closed after this")
     cors_origins: list[str] = Field(default_factory=list, description="origins allowed to call the API from a browser (none by default)")
     api_key: str | None = Field(None, description="when set, /v1/chat/completions and /v1/models require 'Authorization: Bearer <key>'")
+    admin_key: str | None = Field(None, description="enables POST and DELETE /v1/documents for 'Authorization: Bearer <key>' (disabled when unset)")
+    max_upload_bytes: int = Field(20 * 1024 * 1024, ge=1024, description="largest document upload accepted")
+    reload_seconds: float = Field(2.0, ge=0, description="how often the server checks for a newer index version (0: never)")
 
     mode: Mode = "hybrid"
     top_k: int = Field(5, ge=1, le=50)
