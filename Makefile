@@ -6,16 +6,22 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 MODEL_DIR := models/m3e-small
 
-.PHONY: setup model model-e5 index run browser test clean
+.PHONY: setup lock model model-e5 index run browser test clean
 
 setup: $(VENV)/.installed model
 
-$(VENV)/.installed: pyproject.toml
+# Every package, PyTorch's CPU build included, comes from requirements.lock and is checked against its sha256.
+$(VENV)/.installed: pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet --require-hashes --no-deps -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
+
+# Re-resolve requirements.lock from pyproject.toml's pins (pip-tools in a venv of its own).
+lock:
+	test -x .venv-tools/bin/pip-compile || ($(PYTHON) -m venv .venv-tools && .venv-tools/bin/pip install --quiet pip-tools==7.6.2)
+	.venv-tools/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --extra test \
+		--no-emit-index-url --no-emit-find-links --output-file requirements.lock pyproject.toml
 
 model: $(VENV)/.installed
 	$(BIN)/python scripts/fetch_model.py --target $(MODEL_DIR)
@@ -39,4 +45,4 @@ test: setup browser
 	$(BIN)/python -m pytest
 
 clean:
-	rm -rf $(VENV) models indexes
+	rm -rf $(VENV) .venv-tools models indexes

@@ -50,7 +50,7 @@ class BuildResult:
 
 
 def text_hash(text: str) -> str:
-    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+    return hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).hexdigest()
 
 
 def keyword_text(chunk) -> str:  # noqa: ANN001 - a Chunk

@@ -123,7 +123,8 @@ def pack(runs: list[list[Span]], settings: ChunkerSettings) -> list[list[Span]]:
 
 def chunk_id(doc_id: str, text: str, seen: dict[str, int]) -> str:
     """An id that depends only on the document and the chunk's text (and which repeat it is)."""
-    digest = hashlib.sha1(f"{doc_id}\0{text}".encode()).hexdigest()[:12]
+    # surrogatepass: a lone surrogate (no character, but a Python string may hold one) hashes too
+    digest = hashlib.sha1(f"{doc_id}\0{text}".encode("utf-8", "surrogatepass"), usedforsecurity=False).hexdigest()[:12]
     seen[digest] = seen.get(digest, 0) + 1
     return f"{doc_id[:3]}-{digest}" + (f"-{seen[digest]}" if seen[digest] > 1 else "")
 

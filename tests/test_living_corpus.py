@@ -221,6 +221,28 @@ def test_remove_is_visible_to_ask_without_restart(base_url: str) -> None:
     assert httpx.delete(f"{base_url}/v1/documents/{doc_id}", headers=AUTH).status_code == 404
 
 
+def test_mcp_follows_the_swaps(base_url: str) -> None:
+    """The /mcp tools and document resources see the version being served, added and removed documents included."""
+    import anyio
+    from mcp import Client
+
+    files = {"file": ("io.txt", "木卫一火山观测站规定，所有观测模型每天必须自检两次。".encode())}
+    added = httpx.post(f"{base_url}/v1/documents", files=files, headers=AUTH, timeout=60).json()["added"][0]["doc_id"]
+
+    async def listed() -> tuple[set[str], set[str]]:
+        async with Client(f"{base_url}/mcp", read_timeout_seconds=120) as client:
+            resources = {str(r.uri) for r in (await client.list_resources()).resources}
+            documents = (await client.call_tool("list_documents", {})).structured_content["documents"]
+            return resources, {d["doc_id"] for d in documents}
+
+    resources, documents = anyio.run(listed)
+    assert f"govqa://documents/{added}" in resources and added in documents
+    assert httpx.delete(f"{base_url}/v1/documents/{added}", headers=AUTH, timeout=60).status_code == 200
+    resources, documents = anyio.run(listed)
+    assert f"govqa://documents/{added}" not in resources and added not in documents
+    assert "govqa://documents/000_4a4f11ac61068251" in resources
+
+
 def test_old_versions_are_pruned(living: Settings) -> None:
     versions = [p for p in (living.index_dir / "versions").iterdir() if not p.name.startswith(".")]
     assert 1 < len(versions) <= living.keep_versions
