@@ -11,6 +11,7 @@ are a passage's evidence.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -70,8 +71,21 @@ def sentence_rows(backend: SearchBackend, positions: list[int]) -> tuple[np.ndar
     return np.asarray(rows, dtype=np.int64), np.asarray(owners, dtype=np.int64)
 
 
-def score_candidates(backend: SearchBackend, query: Query, vector: np.ndarray | None, positions: list[int], weights: Weights) -> list[Candidate]:
-    """Fuse the four signals for each candidate chunk; best first."""
+def byline_mask(tokens: list[str], bylines: list[frozenset[str]], owners: np.ndarray) -> np.ndarray:
+    """For each question token (rows) and candidate sentence (columns): does the token name the author
+    of the sentence's chunk?"""
+    return np.array([[token in bylines[o] for o in owners] for token in tokens], dtype=bool).reshape(len(tokens), len(owners))
+
+
+def score_candidates(
+    backend: SearchBackend, query: Query, vector: np.ndarray | None, positions: list[int], weights: Weights,
+    bylines: Callable[[int], frozenset[str]] | None = None,
+) -> list[Candidate]:
+    """Fuse the four signals for each candidate chunk; best first.
+
+    With `bylines` (a chunk's author tokens), a sentence's BM25 leaves out the question's words that name
+    its own author: the byline already makes every chunk of the essay match them, so the one sentence that
+    repeats the name (the author's biography) gains nothing over the sentences that answer."""
     if not positions:
         return []
     tokens = list(query.tokens)
@@ -79,7 +93,10 @@ def score_candidates(backend: SearchBackend, query: Query, vector: np.ndarray | 
     chunk_cos = backend.chunk_vectors(positions) @ vector if vector is not None else np.zeros(len(positions))
     sent_cos = backend.sentence_vectors(rows.tolist()) @ vector if vector is not None else np.zeros(len(rows))
     chunk_bm25 = backend.keyword_matrix(tokens, positions, "chunk").sum(axis=0)
-    sent_bm25 = backend.keyword_matrix(tokens, rows.tolist(), "sentence").sum(axis=0)
+    sent_bm25 = backend.keyword_matrix(tokens, rows.tolist(), "sentence")
+    if bylines is not None:
+        sent_bm25 = np.where(byline_mask(tokens, [bylines(p) for p in positions], owners), 0.0, sent_bm25)
+    sent_bm25 = sent_bm25.sum(axis=0)
 
     sentence_score = weights.sentence_dense * zscore(sent_cos) + weights.sentence_keyword * zscore(sent_bm25)
     best_cos = np.full(len(positions), -np.inf)

@@ -76,6 +76,14 @@ class Retriever:
         self.embedder = embedder
         self.settings = settings
         self.weights = Weights(settings.weight_dense, settings.weight_keyword, settings.weight_sentence_dense, settings.weight_sentence_keyword)
+        self._bylines: dict[str, frozenset[str]] = {}
+
+    def byline_tokens(self, position: int) -> frozenset[str]:
+        """The keyword tokens of a chunk's author line (empty when it has none), cut once per author."""
+        author = self.backend.chunks[position].author or ""
+        if author not in self._bylines:
+            self._bylines[author] = frozenset(self.backend.tokenize(author)) if author else frozenset()
+        return self._bylines[author]
 
     def embed_query(self, question: str) -> np.ndarray:
         return self.embedder.encode_query(question)
@@ -86,7 +94,7 @@ class Retriever:
         dense = self.backend.dense(vector, depth, doc_ids) if vector is not None else []
         keyword = self.backend.keyword(list(query.tokens), depth, doc_ids) if mode != "dense" else []
         positions = list(dict.fromkeys([h.chunk for h in dense] + [h.chunk for h in keyword]))
-        scored = score_candidates(self.backend, query, vector, positions, self.weights.for_mode(mode))
+        scored = score_candidates(self.backend, query, vector, positions, self.weights.for_mode(mode), self.byline_tokens)
         if self.settings.fusion == "rrf" and mode == "hybrid":
             order = reciprocal_rank_fusion([[h.chunk for h in dense], [h.chunk for h in keyword]], k=self.settings.rrf_k)
             by_position = {c.position: c for c in scored}

@@ -52,3 +52,30 @@ def test_document_filter(retriever) -> None:
     passages = retriever.search("人工智能治理", k=10, doc_ids=frozenset({REPORT}))
     assert passages and {p.doc_id for p in passages} == {REPORT}
     assert retriever.search("人工智能治理", k=5, mode="keyword", doc_ids=frozenset({"no-such-doc"})) == []
+
+
+def test_an_authors_own_name_lifts_no_single_sentence_of_the_essay(retriever) -> None:
+    """A question naming an essay's author: the sentence that repeats the name (a biography line)
+    earns nothing from it over the essay's other sentences, which match it through the byline."""
+    from service.ranking import byline_mask, score_candidates
+    from service.query import parse_query
+
+    backend = retriever.backend
+    chunk = next(c for c in backend.chunks if c.author and "(" in c.author)
+    name = chunk.author.split("(")[0]
+    naming = [i for i, s in enumerate(backend.sentences) if name in s.text and backend.chunks[s.chunk].author == chunk.author]
+    assert naming, "the corpus names the author in the essay"
+    positions = sorted({backend.sentences[i].chunk for i in naming} | {backend.chunk_positions[chunk.chunk_id]})
+    query = parse_query(f"{name}认为什么", backend.tokenize)
+    name_tokens = [t for t in query.tokens if t in retriever.byline_tokens(positions[0])]
+    assert name_tokens
+
+    def sentence_score(bylines) -> dict[int, float]:  # noqa: ANN001
+        scored = score_candidates(backend, query, None, positions, retriever.weights.for_mode("keyword"), bylines)
+        return {s.position: s.score for c in scored for s in c.sentences}
+
+    plain, masked = sentence_score(None), sentence_score(retriever.byline_tokens)
+    assert all(plain[i] > min(plain.values()) for i in naming), "without bylines the naming sentences stand out"
+    assert len(set(masked.values())) == 1, "with bylines no sentence gains from the author's name"
+    mask = byline_mask(name_tokens + ["无关"], [frozenset(name_tokens), frozenset()], __import__("numpy").array([0, 1]))
+    assert mask.tolist() == [[True, False]] * len(name_tokens) + [[False, False]]
