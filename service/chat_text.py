@@ -2,12 +2,15 @@
 numbered sources. Shared by the MCP `ask` tool and the chat-completions endpoint so the two never drift.
 
 Everything taken from a document (sentences, passages, titles, sections) is marked as quoted source text:
-a document may contain words that read like instructions, and the reader must see them as quotations.
+a document may contain words that read like instructions, and the reader must see them as quotations. Its
+Markdown syntax is escaped, so a renderer shows its characters and never a link, an image, HTML, code or a
+block of its own, and a document's "[1]" cannot be taken for a marker. (Structured data stays raw.)
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 
 from service.schemas import AskOut, PassageOut
@@ -16,14 +19,27 @@ NO_ANSWER = "The documents do not answer this question."
 QUOTED_ANSWER = "Quoted from the documents (each sentence is followed by the number of its source):"
 
 
+# Markdown syntax anywhere in a line: links and images ([ ]), HTML and autolinks (< >), code spans, emphasis,
+# strikethrough, table cells, entities and escapes. A backslash before ASCII punctuation makes it a literal.
+INLINE_SYNTAX = re.compile(r"([\\`*_\[\]<>&|~])")
+# Syntax that opens a line: headings, list items, thematic breaks, setext underlines ("1." and "1)" too).
+BLOCK_SYNTAX = re.compile(r"^(\d{1,9}(?=[.)])|(?=[#+=-]))")
+
+
+def inert(line: str) -> str:
+    """One line of document text as Markdown that renders as exactly its characters (its indentation, which
+    Markdown would read as code, dropped)."""
+    return BLOCK_SYNTAX.sub(r"\1\\", INLINE_SYNTAX.sub(r"\\\1", line.lstrip(" \t")), count=1)
+
+
 def quoted(text: str) -> str:
-    """Text as a Markdown block quote, every line of it marked."""
-    return "\n".join(f"> {line}" if line.strip() else ">" for line in (text.splitlines() or [""]))
+    """Document text as a Markdown block quote, every line of it marked and inert."""
+    return "\n".join(f"> {inert(line)}" if line.strip() else ">" for line in (text.splitlines() or [""]))
 
 
 def literal(text: str) -> str:
-    """A short piece of document text (a title, a section) as one quoted, escaped line."""
-    return json.dumps(text, ensure_ascii=False)
+    """A short piece of document text (a title, a section) as one quoted line: a JSON string, Markdown-inert."""
+    return INLINE_SYNTAX.sub(r"\\\1", json.dumps(text, ensure_ascii=False))
 
 
 def source_line(p: PassageOut, link: str) -> str:
