@@ -7,6 +7,7 @@ import json
 import logging
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -72,7 +73,7 @@ def build_fingerprint(documents: list[Document], model_fingerprint: str, chunker
 
 
 # Bump when cleaning, chunking or tokenizing changes what an unchanged corpus produces.
-CODE_REVISION = 3
+CODE_REVISION = 4
 
 
 def previous_vectors(root: Path, model_fingerprint: str) -> dict[str, np.ndarray]:
@@ -226,8 +227,11 @@ def build_index(
     keep: int = 3,
     force: bool = False,
     progress: bool = False,
+    before_publish: Callable[[Path, Path, str], None] | None = None,
 ) -> BuildResult:
-    """Build and publish a new index version, unless the current one was built from the same inputs."""
+    """Build and publish a new index version, unless the current one was built from the same inputs.
+    `before_publish(root, staged_directory, version)` runs when the version is complete but not yet
+    published (GOVQA_BACKEND=milvus loads it into Milvus there); an error in it publishes nothing."""
     started = time.perf_counter()
     chunker = chunker or ChunkerSettings()
     root.mkdir(parents=True, exist_ok=True)
@@ -273,6 +277,8 @@ def build_index(
             "counts": {"documents": len(documents), "chunks": len(chunk_table), "sentences": len(sentence_table)},
             "build_seconds": round(seconds, 3),
         }
+        if before_publish is not None:
+            before_publish(root, staged, version)
         path = store.publish(root, staged, version, manifest)
     store.prune(root, keep)
     return BuildResult(

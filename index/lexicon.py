@@ -211,7 +211,7 @@ def build_lexicon(texts: list[str], frequency: Counter, words: Callable[[str], l
         if tokens:
             phrases[english] = list(dict.fromkeys(tokens))
     names = {
-        reading: sorted(tokens, key=lambda t: -frequency[t])[:DICTIONARY_CHOICES]
+        reading: sorted(tokens, key=lambda t: (-frequency[t], t))[:DICTIONARY_CHOICES]
         for reading, tokens in pinyin_names(frequency).items()
         if len(reading) >= 4
     }

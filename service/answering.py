@@ -119,7 +119,9 @@ def judge(query: Query, evidence: list[AnswerSentence], confidence: float, polic
     """Check the evidence against what the question asks for."""
     texts = [s.sentence.embed_text for s in evidence]
     problems = []
-    if not texts:
+    if not query.normalized.strip():
+        problems.append("the question has no visible text")
+    elif not texts:
         problems.append("no evidence")
     if query.answer_type == "time" and not any(TIME_EXPRESSION.search(t) for t in texts):
         problems.append("asks when; the evidence names no time")

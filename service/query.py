@@ -4,13 +4,12 @@ without question scaffolding, what kind of answer it expects, and the words it a
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
 from index.lexicon import Translated
-from index.normalize import normalize, to_simplified
+from index.normalize import fold, normalize, to_simplified
 
 AnswerType = Literal["time", "number"]
 Language = Literal["zh-Hans", "zh-Hant", "en", "und"]
@@ -73,7 +72,7 @@ def focus_text(normalized: str) -> list[str]:
 def query_language(question: str) -> Language:
     """The question's script: Chinese (Simplified or Traditional) when it has at least as many Han
     characters as Latin words, else English when it has Latin words."""
-    question = unicodedata.normalize("NFKC", question)
+    question = fold(question)  # as normalize sees it (invisible characters, look-alikes), script kept
     han, latin = len(HAN_CHAR.findall(question)), len(LATIN_WORD.findall(question))
     if han and han >= latin:
         return "zh-Hant" if to_simplified(question) != question else "zh-Hans"

@@ -105,6 +105,8 @@ class Retriever:
         k = k or self.settings.top_k
         mode = mode or self.settings.mode
         query = parse_query(question, self.backend.tokenize, self.backend.translate)
+        if not query.normalized.strip():  # nothing visible is left to search for
+            return Retrieval(query, [], [])
         vector = self.embed_query(query.normalized) if mode != "keyword" else None
         scored = self.candidates(query, vector, mode, doc_ids)
         chosen = diversify(scored, k, self.settings.diversity_margin)
