@@ -56,3 +56,7 @@ class SearchBackend(Protocol):
     def translate(self, text: str) -> Translated:
         """Chinese keyword tokens for the English words of a text, from the index's own lexicon."""
         ...
+
+    def spellings(self, tokens: list[str]) -> list[str]:
+        """Other spellings the corpus uses for these keyword tokens (name variants mined at build time)."""
+        ...

@@ -22,6 +22,7 @@ from index.documents import Document
 from index.embedding import Embedder
 from index.lexicon import build_lexicon
 from index.tokenizing import KeywordTokenizer, mine_terms
+from index.variants import sound_variants, variant_map
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +74,7 @@ def build_fingerprint(documents: list[Document], model_fingerprint: str, chunker
 
 
 # Bump when cleaning, chunking or tokenizing changes what an unchanged corpus produces.
-CODE_REVISION = 4
+CODE_REVISION = 5
 
 
 def previous_vectors(root: Path, model_fingerprint: str) -> dict[str, np.ndarray]:
@@ -250,6 +251,10 @@ def build_index(
         bylines = sorted({c["author"] for c in chunk_table if c["author"]})
         tokenizer = KeywordTokenizer(mine_terms((c["embed_text"] for c in chunk_table), bylines))
         corpus_tokens = [tokenizer.tokenize(c["keyword_text"], normalized=False) for c in chunk_table]
+        variants = variant_map(sound_variants({t for tokens in corpus_tokens for t in tokens}))
+        if variants:  # each spelling becomes one token wherever it stands
+            tokenizer = KeywordTokenizer([*tokenizer.user_terms, *variants])
+            corpus_tokens = [tokenizer.tokenize(c["keyword_text"], normalized=False) for c in chunk_table]
 
         cache = previous_vectors(root, embedder.fingerprint)
         chunk_vectors, sentence_vectors, embedded = embed_corpus(chunk_table, sentence_table, embedder, cache, progress)
@@ -265,7 +270,9 @@ def build_index(
         keyword_index(sentence_tokens).save(str(staged / SENTENCE_BM25_DIR))
         tokenizer.save(staged / USERDICT_FILE)
         frequency = Counter(t for tokens in corpus_tokens for t in set(tokens))
-        build_lexicon([d.text for d in documents], frequency, tokenizer.words, tokenizer.tokenize).save(staged / LEXICON_FILE)
+        lexicon = build_lexicon([d.text for d in documents], frequency, tokenizer.words, tokenizer.tokenize)
+        lexicon.variants = variants
+        lexicon.save(staged / LEXICON_FILE)
         seconds = time.perf_counter() - started
         manifest = {
             "fingerprint": fingerprint,

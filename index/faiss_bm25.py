@@ -118,6 +118,9 @@ class FaissBM25Index:
     def translate(self, text: str) -> Translated:
         return self._lexicon.translate(text)
 
+    def spellings(self, tokens: list[str]) -> list[str]:
+        return self._lexicon.spellings(tokens)
+
 
 HNSW_MIN_EF_SEARCH = 64
 

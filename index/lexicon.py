@@ -76,16 +76,28 @@ class Lexicon:
 
     phrases: dict[str, list[str]] = field(default_factory=dict)
     names: dict[str, list[str]] = field(default_factory=dict)
+    variants: dict[str, list[str]] = field(default_factory=dict)
 
     def save(self, path: Path) -> None:
-        path.write_text(json.dumps({"phrases": self.phrases, "names": self.names}, ensure_ascii=False), encoding="utf-8")
+        data = {"phrases": self.phrases, "names": self.names, "variants": self.variants}
+        path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
 
     @classmethod
     def load(cls, path: Path) -> Lexicon:
         if not path.exists():
             return cls()
         data = json.loads(path.read_text(encoding="utf-8"))
-        return cls(data.get("phrases", {}), data.get("names", {}))
+        return cls(data.get("phrases", {}), data.get("names", {}), data.get("variants", {}))
+
+    def spellings(self, tokens: Iterable[str]) -> list[str]:
+        """The tokens written with the corpus's other spelling of a name they contain (布莱奇利宣言 →
+        布莱切利宣言, 布莱切利), see index/variants.py."""
+        found = []
+        for token in tokens:
+            for name, others in self.variants.items():
+                if name in token:
+                    found += [token.replace(name, other) for other in others] + others
+        return list(dict.fromkeys(found))
 
     def translate(self, text: str) -> Translated:
         """Chinese tokens for the English words of a text: longest known phrase first, then names by pinyin."""

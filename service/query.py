@@ -81,6 +81,7 @@ def query_language(question: str) -> Language:
 
 def parse_query(
     question: str, tokenize: Callable[[str], list[str]], translate: Callable[[str], Translated] | None = None,
+    spellings: Callable[[list[str]], list[str]] | None = None,
 ) -> Query:
     """Normalize the question and cut its keyword tokens with the index's own tokenizer; for an English
     question, the Chinese translations of its words (when a lexicon is given) take their place on the
@@ -96,6 +97,8 @@ def parse_query(
     else:
         translated = ()
     focus = tuple(dict.fromkeys(t for phrase in focus_text(normalized) for t in tokenize(phrase) if len(t) >= 2))
+    if spellings is not None:
+        translated += tuple(v for v in spellings([*tokens, *translated]) if v not in tokens and v not in translated)
     return Query(
         question, normalized, tuple(tokens) + translated, bool(LIST_CUE.search(normalized)), answer_type(normalized), focus,
         bool(REASON_CUE.search(normalized)), language, translated,

@@ -104,7 +104,7 @@ class Retriever:
     def retrieve(self, question: str, k: int | None = None, mode: Mode | None = None, doc_ids: frozenset[str] | None = None) -> Retrieval:
         k = k or self.settings.top_k
         mode = mode or self.settings.mode
-        query = parse_query(question, self.backend.tokenize, self.backend.translate)
+        query = parse_query(question, self.backend.tokenize, self.backend.translate, self.backend.spellings)
         if not query.normalized.strip():  # nothing visible is left to search for
             return Retrieval(query, [], [])
         vector = self.embed_query(query.normalized) if mode != "keyword" else None
