@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 MODEL_DIR := models/m3e-small
 
-.PHONY: setup lock model model-e5 index run browser test clean
+.PHONY: setup lock model model-e5 index run browser test scale test-scale clean
 
 setup: $(VENV)/.installed model
 
@@ -43,6 +43,27 @@ browser:
 
 test: setup browser
 	$(BIN)/python -m pytest
+
+# Optional: the scale extra (Milvus, Milvus Lite, Ray Serve; docs/scaling.md), in a venv of its own layered
+# over .venv (a .pth file adds .venv's packages), so .venv stays exactly what requirements.lock says.
+# requirements.lock does not cover these packages: pip resolves them from pyproject.toml's `scale` pins.
+SCALE := $(VENV)/scale
+
+scale: $(SCALE)/.installed
+
+$(SCALE)/.installed: pyproject.toml $(VENV)/.installed
+	test -x $(SCALE)/bin/python || $(BIN)/python -m venv --without-pip $(SCALE)
+	$(BIN)/python -c 'import sysconfig; print("import site; site.addsitedir(%r)" % sysconfig.get_paths()["purelib"])' \
+		> "$$($(SCALE)/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/govqa-base.pth"
+	$(BIN)/python -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["optional-dependencies"]["scale"]))' \
+		> $(SCALE)/requirements.txt
+	$(SCALE)/bin/python -m pip install --quiet -r $(SCALE)/requirements.txt
+	printf '#!%s\nfrom service.cli import main\nmain()\n' "$(abspath $(SCALE))/bin/python" > $(SCALE)/bin/govqa
+	chmod +x $(SCALE)/bin/govqa
+	touch $@
+
+test-scale: setup scale
+	$(SCALE)/bin/python -m pytest tests/test_scale.py
 
 clean:
 	rm -rf $(VENV) .venv-tools models indexes

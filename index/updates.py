@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -73,6 +74,7 @@ class CorpusUpdater:
     index_type: str = "flat"
     keep: int = 3
     wait: float | None = None
+    before_publish: Callable[[Path, Path, str], None] | None = None  # e.g. index.milvus_backend.milvus_loader
 
     def rebuild(self, *, force: bool = False, progress: bool = False) -> BuildResult:
         """Build and publish the corpus as it is (skipped when nothing changed, unless forced)."""
@@ -131,6 +133,7 @@ class CorpusUpdater:
             return build_index(
                 documents, self.embedder, self.root,
                 chunker=self.chunker, index_type=self.index_type, keep=self.keep, force=force, progress=progress,
+                before_publish=self.before_publish,
             )
         except (OSError, RuntimeError) as exc:  # faiss reports write errors as RuntimeError
             raise RebuildFailed(f"the rebuild failed and nothing changed: {exc}") from exc

@@ -27,14 +27,21 @@ def build(
     index_dir: Annotated[Optional[Path], typer.Option(help="index root (default: GOVQA_INDEX_DIR)")] = None,
     model: Annotated[Optional[str], typer.Option(help="sentence-transformers model (default: GOVQA_MODEL)")] = None,
     force: Annotated[bool, typer.Option(help="rebuild even when the corpus, model and settings are unchanged")] = False,
+    backend: Annotated[Optional[str], typer.Option(help="faiss or milvus (default: GOVQA_BACKEND); milvus also loads the version into GOVQA_MILVUS_URI before publishing it")] = None,
 ) -> None:
     """Build a new index version from the corpus and publish it atomically (waits for a rebuild already running)."""
-    settings = settings_with(corpus=corpus, index_dir=index_dir, model=model)
+    if backend is not None and backend not in ("faiss", "milvus"):
+        raise typer.BadParameter("backend must be faiss or milvus", param_hint="--backend")
+    settings = settings_with(corpus=corpus, index_dir=index_dir, model=model, backend=backend)
     result = corpus_or_exit(lambda: updater(settings).rebuild(force=force, progress=sys.stderr.isatty()))
     if result.skipped:
         typer.echo(f"index {result.version} is up to date ({result.path})")
     else:
         typer.echo(built_line(result))
+    if settings.backend == "milvus":  # an up-to-date version built without Milvus is loaded now
+        from index.milvus_backend import load_current
+
+        typer.echo(load_current(settings.index_dir, settings.milvus_uri, settings.index_type))
 
 
 def built_line(result) -> str:  # noqa: ANN001 - a BuildResult
@@ -50,8 +57,22 @@ def updater(settings: Settings):  # noqa: ANN201 - a CorpusUpdater (imported laz
 
     return CorpusUpdater(
         settings.corpus, settings.index_dir, make_embedder(settings), chunker=chunker_settings(settings),
-        index_type=settings.index_type, keep=settings.keep_versions,
+        index_type=settings.index_type, keep=settings.keep_versions, before_publish=milvus_hook(settings),
     )
+
+
+def milvus_hook(settings: Settings):  # noqa: ANN201 - a build hook, or None
+    """With GOVQA_BACKEND=milvus, every new version (build, add, remove) is loaded into Milvus before it is published."""
+    if settings.backend != "milvus":
+        return None
+    from index.milvus_backend import milvus_loader, require_pymilvus
+
+    try:
+        require_pymilvus()
+    except ImportError as exc:
+        typer.echo(f"govqa: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    return milvus_loader(settings.milvus_uri, settings.index_type)
 
 
 def corpus_or_exit(change: Callable[[], T]) -> T:
@@ -261,17 +282,22 @@ def mcp() -> None:
 def serve(
     host: Annotated[Optional[str], typer.Option(help="bind address (default: GOVQA_HOST)")] = None,
     port: Annotated[Optional[int], typer.Option(help="port (default: GOVQA_PORT)")] = None,
+    replicas: Annotated[Optional[int], typer.Option(min=1, help="serve through Ray Serve with this many replicas (the scale extra; see docs/scaling.md)")] = None,
+    ray_address: Annotated[Optional[str], typer.Option(help="with --replicas: an existing Ray cluster (default: a local one bound to 127.0.0.1)")] = None,
 ) -> None:
     """Serve the HTTP API."""
     import uvicorn
 
     from service.app import create_app
+    from service.slow_clients import uvicorn_options
 
     settings = settings_with(host=host, port=port)
-    uvicorn.run(
-        create_app(settings), host=settings.host, port=settings.port, http="h11", log_level="info",
-        timeout_graceful_shutdown=settings.shutdown_grace_seconds, timeout_keep_alive=settings.keep_alive_seconds,
-    )
+    if replicas is not None or ray_address is not None:
+        from service.replicas import serve_replicas
+
+        serve_replicas(settings, replicas or 1, ray_address)
+        return
+    uvicorn.run(create_app(settings), **uvicorn_options(settings), log_level="info")
 
 
 def main() -> None:

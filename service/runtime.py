@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from index.chunking import ChunkerSettings
 from index.embedding import SentenceTransformerEmbedder
 from index.faiss_bm25 import FaissBM25Index, load_index
 from service.asking import Asker
 from service.retrieval import Retriever
 from service.settings import Settings
+
+if TYPE_CHECKING:
+    from index.milvus_backend import MilvusIndex
 
 
 def make_embedder(settings: Settings) -> SentenceTransformerEmbedder:
@@ -20,7 +25,11 @@ def chunker_settings(settings: Settings) -> ChunkerSettings:
     return ChunkerSettings(min_chars=settings.min_chunk_chars, max_chars=settings.max_chunk_chars)
 
 
-def open_index(settings: Settings, dimension: int | None = None) -> FaissBM25Index:
+def open_index(settings: Settings, dimension: int | None = None) -> FaissBM25Index | MilvusIndex:
+    if settings.backend == "milvus":  # pymilvus is an optional extra: imported only when chosen
+        from index.milvus_backend import load_index as load_milvus_index
+
+        return load_milvus_index(settings.index_dir, settings.milvus_uri, model_name=settings.model, dimension=dimension, index_type=settings.index_type)
     return load_index(settings.index_dir, model_name=settings.model, dimension=dimension)
 
 
