@@ -29,8 +29,9 @@ CHUNK_FIELDS = ChunkRecord.__dataclass_fields__.keys()
 SENTENCE_FIELDS = SentenceRecord.__dataclass_fields__.keys()
 
 
-class FaissBM25Index:
-    """One loaded, verified index version."""
+class VersionTables:
+    """What every backend reads from an index version's directory: documents, chunk and sentence
+    tables, the BM25 postings ranking scores from, the keyword tokenizer and the lexicon."""
 
     def __init__(self, directory: Path, manifest: dict) -> None:
         self.directory = directory
@@ -44,13 +45,44 @@ class FaissBM25Index:
             for row in store.read_jsonl(directory / CHUNKS_FILE)
         ]
         self.sentences = [SentenceRecord(**{k: row[k] for k in SENTENCE_FIELDS}) for row in store.read_jsonl(directory / SENTENCES_FILE)]
-        self._dense = faiss.read_index(str(directory / DENSE_FILE))
-        self._sentence_vectors = np.load(directory / SENTENCE_VECTORS_FILE, allow_pickle=False)
         self._bm25 = bm25s.BM25.load(str(directory / BM25_DIR), mmap=False)
         self._sentence_bm25 = bm25s.BM25.load(str(directory / SENTENCE_BM25_DIR), mmap=False)
         self._tokenizer = KeywordTokenizer.from_file(directory / USERDICT_FILE)
         self._lexicon = Lexicon.load(directory / LEXICON_FILE)
         self.chunk_positions: dict[str, int] = {c.chunk_id: i for i, c in enumerate(self.chunks)}
+
+    def _check_offsets(self) -> None:
+        for chunk in self.chunks:
+            if self.texts[chunk.doc_id][chunk.start:chunk.end] != chunk.text:
+                raise store.IndexUnavailable(f"index {self.directory}: chunk {chunk.chunk_id} no longer matches its document")
+
+    def keyword_matrix(self, tokens: list[str], positions: list[int], level: Level = "chunk") -> np.ndarray:
+        return token_matrix(self._bm25 if level == "chunk" else self._sentence_bm25, tokens, positions)
+
+    def keyword_idf(self, tokens: list[str]) -> np.ndarray:
+        vocab, postings = self._bm25.vocab_dict, self._bm25.scores["indptr"]
+        ids = [vocab.get(t) for t in tokens]
+        frequency = np.array([0 if i is None else postings[i + 1] - postings[i] for i in ids], dtype=np.float64)
+        total = self._bm25.scores["num_docs"]
+        return np.log(1 + (total - frequency + 0.5) / (frequency + 0.5))
+
+    def tokenize(self, text: str) -> list[str]:
+        return self._tokenizer.tokenize(text)
+
+    def translate(self, text: str) -> Translated:
+        return self._lexicon.translate(text)
+
+    def spellings(self, tokens: list[str]) -> list[str]:
+        return self._lexicon.spellings(tokens)
+
+
+class FaissBM25Index(VersionTables):
+    """One loaded, verified index version: the tables, a FAISS index of chunk vectors and the sentence vectors."""
+
+    def __init__(self, directory: Path, manifest: dict) -> None:
+        super().__init__(directory, manifest)
+        self._dense = faiss.read_index(str(directory / DENSE_FILE))
+        self._sentence_vectors = np.load(directory / SENTENCE_VECTORS_FILE, allow_pickle=False)
         self._doc_of_chunk = np.array([c.doc_id for c in self.chunks])
         self._check_shapes()
 
@@ -60,9 +92,7 @@ class FaissBM25Index:
             raise store.IndexUnavailable(f"index {self.directory}: vector count does not match the chunk table")
         if len(self._sentence_vectors) != len(self.sentences):
             raise store.IndexUnavailable(f"index {self.directory}: sentence vectors do not match the sentence table")
-        for chunk in self.chunks:
-            if self.texts[chunk.doc_id][chunk.start:chunk.end] != chunk.text:
-                raise store.IndexUnavailable(f"index {self.directory}: chunk {chunk.chunk_id} no longer matches its document")
+        self._check_offsets()
 
     @property
     def dimension(self) -> int:
@@ -102,24 +132,6 @@ class FaissBM25Index:
     def sentence_vectors(self, positions: list[int]) -> np.ndarray:
         return self._sentence_vectors[positions]
 
-    def keyword_matrix(self, tokens: list[str], positions: list[int], level: Level = "chunk") -> np.ndarray:
-        return token_matrix(self._bm25 if level == "chunk" else self._sentence_bm25, tokens, positions)
-
-    def keyword_idf(self, tokens: list[str]) -> np.ndarray:
-        vocab, postings = self._bm25.vocab_dict, self._bm25.scores["indptr"]
-        ids = [vocab.get(t) for t in tokens]
-        frequency = np.array([0 if i is None else postings[i + 1] - postings[i] for i in ids], dtype=np.float64)
-        total = self._bm25.scores["num_docs"]
-        return np.log(1 + (total - frequency + 0.5) / (frequency + 0.5))
-
-    def tokenize(self, text: str) -> list[str]:
-        return self._tokenizer.tokenize(text)
-
-    def translate(self, text: str) -> Translated:
-        return self._lexicon.translate(text)
-
-    def spellings(self, tokens: list[str]) -> list[str]:
-        return self._lexicon.spellings(tokens)
 
 
 HNSW_MIN_EF_SEARCH = 64

@@ -46,33 +46,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import bm25s
 import faiss
 import numpy as np
 
 from index import store
-from index.backend import ChunkRecord, Hit, Level, SentenceRecord
-from index.build import (
-    BM25_DIR,
-    CHUNKS_FILE,
-    DENSE_FILE,
-    DOCUMENTS_FILE,
-    LEXICON_FILE,
-    SENTENCE_BM25_DIR,
-    SENTENCE_VECTORS_FILE,
-    SENTENCES_FILE,
-    USERDICT_FILE,
-)
-from index.documents import DocumentMeta
-from index.faiss_bm25 import token_matrix
-from index.lexicon import Lexicon, Translated
+from index.backend import Hit, Level
+from index.build import CHUNKS_FILE, DENSE_FILE, SENTENCE_VECTORS_FILE, SENTENCES_FILE, USERDICT_FILE
+from index.faiss_bm25 import VersionTables
 from index.normalize import normalize
 from index.tokenizing import STOPWORDS, KeywordTokenizer
 
 log = logging.getLogger(__name__)
 
-CHUNK_FIELDS = ChunkRecord.__dataclass_fields__.keys()
-SENTENCE_FIELDS = SentenceRecord.__dataclass_fields__.keys()
 PREFIX = "govqa"
 TEMPORARY = "_tmp_"
 INSERT_BATCH = 1000
@@ -381,28 +366,13 @@ class LRUVectors:
                 self._items.popitem(last=False)
 
 
-class MilvusIndex:
+class MilvusIndex(VersionTables):
     """One index version: candidate search and vectors in Milvus, tables and postings from its directory."""
 
     def __init__(self, directory: Path, manifest: dict, uri: str, collections: tuple[str, str], *, cache: int = CACHED_VECTORS) -> None:
-        self.directory = directory
-        self.manifest = manifest
-        self.version: str = manifest["version"]
+        super().__init__(directory, manifest)
         self.uri = uri
         self.chunk_collection, self.sentence_collection = collections
-        documents = store.read_jsonl(directory / DOCUMENTS_FILE)
-        self.documents = {d["meta"]["doc_id"]: DocumentMeta(**d["meta"]) for d in documents}
-        self.texts: dict[str, str] = {d["meta"]["doc_id"]: d["text"] for d in documents}
-        self.chunks = [
-            ChunkRecord(**{**{k: row[k] for k in CHUNK_FIELDS}, "section": tuple(row["section"])})
-            for row in store.read_jsonl(directory / CHUNKS_FILE)
-        ]
-        self.sentences = [SentenceRecord(**{k: row[k] for k in SENTENCE_FIELDS}) for row in store.read_jsonl(directory / SENTENCES_FILE)]
-        self._bm25 = bm25s.BM25.load(str(directory / BM25_DIR), mmap=False)
-        self._sentence_bm25 = bm25s.BM25.load(str(directory / SENTENCE_BM25_DIR), mmap=False)
-        self._tokenizer = KeywordTokenizer.from_file(directory / USERDICT_FILE)
-        self._lexicon = Lexicon.load(directory / LEXICON_FILE)
-        self.chunk_positions: dict[str, int] = {c.chunk_id: i for i, c in enumerate(self.chunks)}
         self._dimension = int(manifest.get("model", {}).get("dimension") or 0)
         self._hnsw = manifest.get("index_type") == "hnsw"
         self._cache = {"chunk": LRUVectors(cache), "sentence": LRUVectors(cache)}
@@ -418,9 +388,7 @@ class MilvusIndex:
             raise store.IndexUnavailable(f"Milvus collection {self.chunk_collection} does not match the chunk table of {self.directory.name}")
         if held[self.sentence_collection] != len(self.sentences):
             raise store.IndexUnavailable(f"Milvus collection {self.sentence_collection} does not match the sentence table of {self.directory.name}")
-        for chunk in self.chunks:
-            if self.texts[chunk.doc_id][chunk.start:chunk.end] != chunk.text:
-                raise store.IndexUnavailable(f"index {self.directory}: chunk {chunk.chunk_id} no longer matches its document")
+        self._check_offsets()
 
     @property
     def dimension(self) -> int:
@@ -481,25 +449,6 @@ class MilvusIndex:
 
     def sentence_vectors(self, positions: list[int]) -> np.ndarray:
         return self._vectors("sentence", positions)
-
-    def keyword_matrix(self, tokens: list[str], positions: list[int], level: Level = "chunk") -> np.ndarray:
-        return token_matrix(self._bm25 if level == "chunk" else self._sentence_bm25, tokens, positions)
-
-    def keyword_idf(self, tokens: list[str]) -> np.ndarray:
-        vocab, postings = self._bm25.vocab_dict, self._bm25.scores["indptr"]
-        ids = [vocab.get(t) for t in tokens]
-        frequency = np.array([0 if i is None else postings[i + 1] - postings[i] for i in ids], dtype=np.float64)
-        total = self._bm25.scores["num_docs"]
-        return np.log(1 + (total - frequency + 0.5) / (frequency + 0.5))
-
-    def tokenize(self, text: str) -> list[str]:
-        return self._tokenizer.tokenize(text)
-
-    def translate(self, text: str) -> Translated:
-        return self._lexicon.translate(text)
-
-    def spellings(self, tokens: list[str]) -> list[str]:
-        return self._lexicon.spellings(tokens)
 
 
 def load_index(
