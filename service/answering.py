@@ -22,7 +22,14 @@ from service.retrieval import Passage, Retrieval
 
 TIME_EXPRESSION = re.compile(r"\d{4}|\d{1,2}月|\d{1,2}日|[一二三四五六七八九十〇零]{2,4}年|[上下本今去明前]年|年[初底中末]|世纪|年代|[春夏秋冬]季")
 NUMBER_EXPRESSION = re.compile(r"\d|[一二三四五六七八九十百千万亿两]")
+NUMERAL = r"(?:\d[\d,.]*|[一二三四五六七八九十百千万亿两]+)"
+GRAIN_EXPRESSION = {
+    "year": re.compile(r"\d{4}|[〇零一二三四五六七八九]{4}\s*年|[上下本今去明前]年"),
+    "month": re.compile(r"\d{1,2}\s*月|[一二三四五六七八九十]{1,3}月|[上下本]个?月"),
+    "day": re.compile(r"\d{1,2}\s*[日号]|[一二三四五六七八九十]{1,3}[日号]|[昨今明前后]天|[昨今明前]日"),
+}
 EVIDENCE_PASSAGES = 3
+FOCUS_MISSING_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -115,8 +122,18 @@ def covered_share(backend: SearchBackend, query: Query, passages: list[Passage])
     return float((idf * present).sum() / idf.sum()) if idf.sum() > 0 else 0.0
 
 
-def judge(query: Query, evidence: list[AnswerSentence], confidence: float, policy: AnswerPolicy) -> Verdict:
-    """Check the evidence against what the question asks for."""
+def counted(unit: str) -> re.Pattern[str]:
+    """A count in the question's measure word: "16家", "二十 多 个", "第4"."""
+    if unit == "第":
+        return re.compile(rf"第\s*{NUMERAL}")
+    return re.compile(rf"{NUMERAL}\s*(?:多|余)?\s*{unit}")
+
+
+def judge(
+    query: Query, evidence: list[AnswerSentence], confidence: float, policy: AnswerPolicy, focus_weight: dict[str, float] | None = None,
+) -> Verdict:
+    """Check the evidence against what the question asks for. The focus counts as missing when the words
+    the evidence lacks carry most of its weight (IDF: "会员企业" lacks its rare word 会员 though 企业 is there)."""
     texts = [s.sentence.embed_text for s in evidence]
     problems = []
     if not query.normalized.strip():
@@ -127,8 +144,13 @@ def judge(query: Query, evidence: list[AnswerSentence], confidence: float, polic
         problems.append("asks when; the evidence names no time")
     if query.answer_type == "number" and not any(NUMBER_EXPRESSION.search(t) for t in texts):
         problems.append("asks how many; the evidence gives no number")
+    elif query.unit and not any(counted(query.unit).search(t) for t in texts):
+        problems.append(f"asks how many {query.unit}; the evidence counts none")
+    if query.grain and query.answer_type == "time" and not any(GRAIN_EXPRESSION[query.grain].search(t) for t in texts):
+        problems.append(f"asks which {query.grain}; the evidence names none")
     missing = [f for f in query.focus if not any(f in t for t in texts)]
-    if query.focus and len(missing) == len(query.focus):
+    weight = focus_weight or {f: 1.0 for f in query.focus}
+    if query.focus and sum(weight[f] for f in missing) > FOCUS_MISSING_SHARE * sum(weight[f] for f in query.focus):
         problems.append(f"the evidence does not mention {'/'.join(query.focus)}")
     if confidence < policy.min_confidence:
         problems.append(f"the passages cover too little of the question ({confidence:.2f})")
@@ -140,7 +162,8 @@ def compose(backend: SearchBackend, retrieval: Retrieval, policy: AnswerPolicy) 
     candidates = candidate_sentences(backend, retrieval, policy.passage_weight)
     confidence = covered_share(backend, retrieval.query, retrieval.passages)
     evidence = [AnswerSentence(e.sentence, p.rank, e.score) for p in retrieval.passages[:EVIDENCE_PASSAGES] for e in p.evidence]
-    verdict = judge(retrieval.query, evidence, confidence, policy)
+    focus = list(retrieval.query.focus)
+    verdict = judge(retrieval.query, evidence, confidence, policy, dict(zip(focus, backend.keyword_idf(focus).tolist())))
     if not verdict.answerable:
         return None, verdict
     chosen = select(backend, candidates, retrieval.query, policy)

@@ -191,6 +191,16 @@ def summarize(results: list[QuestionResult]) -> dict:
         "overall": block(results),
         "groups": {name: block([r for r in results if keep(r.question.type)]) for name, keep in GROUPS.items()},
         "by_type": {t: block([r for r in results if r.question.type == t]) for t in types},
+        "questions": [question_row(r) for r in results],
+    }
+
+
+def question_row(result: QuestionResult) -> dict:
+    """One question's outcome: the rank of its first relevant passage (None: not in the top 10) and its answer."""
+    first = next((rank for rank, label in enumerate(result.judged, start=1) if label), None)
+    return {
+        "id": result.question.id, "type": result.question.type, "first_relevant": first if result.question.answerable else None,
+        "answer_hit": result.answer_hit, "abstained": result.abstained, "latency_ms": round(result.latency_ms, 2),
     }
 
 
@@ -256,4 +266,17 @@ def compare(before: dict, after: dict) -> str:
         a, b = figures(before, name), figures(after, name)
         cells = [f"{b[c] - a[c]:>+{WIDTH}.3f}" if c in a and c in b else f"{'-':>{WIDTH}s}" for c in columns]
         lines.append(f"{name:14s}" + "".join(cells))
-    return "\n".join(lines)
+    return "\n".join(lines + changed_questions(before, after))
+
+
+def changed_questions(before: dict, after: dict) -> list[str]:
+    """A line per question whose first relevant rank, answer hit or abstention differs between two runs."""
+    earlier = {row["id"]: row for row in before.get("questions", [])}
+    keys = ("first_relevant", "answer_hit", "abstained")
+    lines = []
+    for row in after.get("questions", []):
+        old = earlier.get(row["id"])
+        if old and any(old[k] != row[k] for k in keys):
+            change = ", ".join(f"{k} {old[k]} → {row[k]}" for k in keys if old[k] != row[k])
+            lines.append(f"  {row['id']} ({row['type']}): {change}")
+    return (["changed questions:"] + lines) if lines else []

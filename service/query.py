@@ -12,6 +12,7 @@ from index.lexicon import Translated
 from index.normalize import fold, normalize, to_simplified
 
 AnswerType = Literal["time", "number"]
+TimeGrain = Literal["day", "month", "year"]
 Language = Literal["zh-Hans", "zh-Hant", "en", "und"]
 HAN_CHAR = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
@@ -28,8 +29,19 @@ SCAFFOLDING = re.compile(
     r"|\b(?:what|which|who|whom|whose|when|where|why|how|many|much|does|did|do|is|are|was|were)\b",
     re.IGNORECASE,
 )
-TIME_CUE = re.compile(r"何时|什么时候|何年|哪一?[年月天日号]|几[月号年]|\bwhen\b|\bwhat year\b|\bwhich year\b", re.IGNORECASE)
+TIME_CUE = re.compile(
+    r"何时|什么时候|何年|哪一?[年月天日号]|几[月号年]|^\W*(?:and |but |so )?when\b|\b(?:what|which) (?:year|month|date|day)\b"
+    r"|\bsince when\b|\bhow long ago\b", re.IGNORECASE
+)
 NUMBER_CUE = re.compile(rf"多少|(?<!哪)几[{CLASSIFIER}]|第几|\bhow (?:many|much)\b", re.IGNORECASE)
+# What a count is of ("多少家" → 家, "第几" → 第) and how fine a time is asked for ("哪一天" → day).
+COUNTED = "个位家名项次种类条点件座届篇台部"
+COUNT_UNIT = re.compile(rf"(?:多少|(?<!哪)几)\s*([{COUNTED}])|(第)几")
+TIME_GRAIN = (
+    ("day", re.compile(r"哪一?[天日号]|几[日号]|\bwhat (?:day|date)\b|\bon which (?:day|date)\b", re.IGNORECASE)),
+    ("month", re.compile(r"哪一?个?月|几月|\b(?:what|which) month\b", re.IGNORECASE)),
+    ("year", re.compile(r"哪一?年|何年|\b(?:what|which) year\b", re.IGNORECASE)),
+)
 REASON_CUE = re.compile(r"为什么|为何|何以|怎么会|什么原因|原因是|\bwhy\b", re.IGNORECASE)
 LIST_CUE = re.compile(r"哪些|哪几|列举|分别|[二两三四五六七八九十几][个项类种点条大方]|\bwhat are\b|\bwhich (?:are|were)\b|\blist\b", re.IGNORECASE)
 # What a "who / how much" question asks about sits right next to its interrogative:
@@ -37,6 +49,8 @@ LIST_CUE = re.compile(r"哪些|哪几|列举|分别|[二两三四五六七八九
 FOCUS_BEFORE = re.compile(r"([\u4e00-\u9fff]{2,6})(?:是谁|是多少|为多少|有多少)")
 FOCUS_AFTER = re.compile(rf"多少[{CLASSIFIER}]?([\u4e00-\u9fff]{{2,6}})")
 FOCUS_STOP = re.compile(r".*[的之在对]")
+# Adverbs that sit between a subject and its interrogative ("代表大约有多少", "成员一共是多少").
+FOCUS_TRAILING = re.compile(r"(?:大约|大概|约|一共|总共|共|最多|最少|至少|目前|现在|如今|到底|究竟|具体|分别|都|又|还|已经|已|总计|合计)+$")
 
 
 @dataclass(frozen=True)
@@ -52,6 +66,8 @@ class Query:
     wants_reason: bool = False
     language: Language = "zh-Hans"
     translated: tuple[str, ...] = ()
+    unit: str | None = None
+    grain: TimeGrain | None = None
 
 
 def answer_type(normalized: str) -> AnswerType | None:
@@ -62,9 +78,20 @@ def answer_type(normalized: str) -> AnswerType | None:
     return None
 
 
+def count_unit(normalized: str) -> str | None:
+    """The measure word a "how many" question counts in (家, 个, 项 ...), or 第 for "which place"."""
+    match = COUNT_UNIT.search(normalized)
+    return (match.group(1) or match.group(2)) if match else None
+
+
+def time_grain(normalized: str) -> TimeGrain | None:
+    """The finest part of a date the question asks for: "哪一天" a day, "哪一年哪一月" a month."""
+    return next((grain for grain, cue in TIME_GRAIN if cue.search(normalized)), None)
+
+
 def focus_text(normalized: str) -> list[str]:
     """The short phrases next to the interrogative, cut back to the last 的/之/在/对 before it."""
-    phrases = [FOCUS_STOP.sub("", m.group(1)) for m in FOCUS_BEFORE.finditer(normalized)]
+    phrases = [FOCUS_TRAILING.sub("", FOCUS_STOP.sub("", m.group(1))) for m in FOCUS_BEFORE.finditer(normalized)]
     phrases += [re.split(r"[的之在对]", m.group(1))[0] for m in FOCUS_AFTER.finditer(normalized)]
     return [p for p in phrases if len(p) >= 2]
 
@@ -101,5 +128,5 @@ def parse_query(
         translated += tuple(v for v in spellings([*tokens, *translated]) if v not in tokens and v not in translated)
     return Query(
         question, normalized, tuple(tokens) + translated, bool(LIST_CUE.search(normalized)), answer_type(normalized), focus,
-        bool(REASON_CUE.search(normalized)), language, translated,
+        bool(REASON_CUE.search(normalized)), language, translated, count_unit(normalized), time_grain(normalized),
     )

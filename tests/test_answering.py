@@ -7,7 +7,10 @@ import shutil
 import numpy as np
 
 from index.build import build_index
+from index.chunking import Sentence
+from service.answering import AnswerPolicy, AnswerSentence, judge
 from service.asking import Asker
+from service.query import parse_query
 from service.ranking import zscore
 from service.retrieval import Retriever
 from service.runtime import open_index
@@ -47,6 +50,39 @@ def test_answer_sentences_and_highlights_slice_back_exactly(asker: Asker) -> Non
                 assert cited.chunk.start <= s.sentence.start and s.sentence.end <= cited.chunk.end
                 assert f"{s.sentence.text.strip()} [{s.passage}]" in result.answer.text
     assert answered >= 3
+
+
+def evidence(*texts: str) -> list[AnswerSentence]:
+    return [AnswerSentence(Sentence("d", 0, len(t), t, 0, t), 1, 1.0) for t in texts]
+
+
+def verdict_of(question: str, *texts: str):  # noqa: ANN201 - a Verdict
+    return judge(parse_query(question, list), evidence(*texts), 1.0, AnswerPolicy())  # one-character tokens: no focus
+
+
+def test_a_count_must_come_in_the_questions_measure_word() -> None:
+    assert parse_query("共有多少家公司签署", list).unit == "家" and parse_query("中国排名第几", list).unit == "第"
+    assert verdict_of("共有多少家公司签署", "由16家公司签署。").answerable
+    assert verdict_of("有多少名代表参加", "来自全球的约一百五十 多 名代表。").answerable
+    assert verdict_of("中国排名第几", "中国排在第 2 位。").answerable
+    refused = verdict_of("有多少家会员企业", "基金会于2023年成立，有7个工作组。")
+    assert not refused.answerable and "家" in refused.problems[0]
+
+
+def test_a_when_question_needs_a_time_as_fine_as_it_asks() -> None:
+    assert parse_query("自哪一天起施行", list).grain == "day" and parse_query("是在哪一年哪一月发布的", list).grain == "month"
+    assert verdict_of("峰会在哪一天召开", "峰会于5月21日召开。").answerable
+    assert verdict_of("研究所是在哪一年成立的", "研究所于 2023 年成立。").answerable
+    assert not verdict_of("办法自哪一天起施行", "办法于2023年发布。").answerable  # a year is not a day
+    assert verdict_of("峰会是何时召开的", "峰会于2023年召开。").answerable  # "when" takes any time
+
+
+def test_the_focus_is_missing_when_its_rarer_words_are(asker: Asker) -> None:
+    query = parse_query("基金会目前共计多少会员企业？", asker.retriever.backend.tokenize)
+    weights = dict(zip(query.focus, asker.retriever.backend.keyword_idf(list(query.focus)).tolist()))
+    assert set(query.focus) == {"会员", "企业"} and weights["会员"] > weights["企业"]
+    assert not judge(query, evidence("基金会有60家企业。"), 1.0, AnswerPolicy(), weights).answerable
+    assert judge(query, evidence("基金会有60家会员。"), 1.0, AnswerPolicy(), weights).answerable
 
 
 def test_known_question_is_answered_from_the_right_place(asker: Asker) -> None:

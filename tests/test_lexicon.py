@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from index.lexicon import Lexicon, build_lexicon, mine_pairs, pinyin_names
+from index.lexicon import Lexicon, base_forms, build_lexicon, dictionary_phrases, mine_pairs, pinyin_names
 from index.tokenizing import KeywordTokenizer
 from service.query import parse_query, query_language
 
@@ -55,6 +55,28 @@ def test_built_lexicon_keeps_only_words_the_corpus_uses() -> None:
     assert every <= set(frequency)
     assert "苏纳克" in lexicon.translate("Rishi Sunak").tokens and lexicon.translate("Wu Shenkuo").tokens == ["吴沈括"]
     assert "峰会" not in frequency and not lexicon.translate("summit").tokens
+
+
+def test_inflected_and_hyphenated_words_find_their_dictionary_form() -> None:
+    assert {"sign", "signe"} <= set(base_forms("signed")) and "mitigate" in base_forms("mitigated")
+    assert "source" in base_forms("sourcing") and "plan" in base_forms("planned") and "apply" in base_forms("applied")
+    assert base_forms("model's")[0] == "model" and "country" in base_forms("countries")
+    lexicon = Lexicon(phrases={"sign": ["签署"], "open source": ["开源"], "country": ["国家"], "model": ["模型"], "cass-beggs": ["卡斯"]})
+    assert lexicon.translate("Which countries signed it?").tokens == ["国家", "签署"]
+    assert lexicon.translate("the risks of open-sourcing a model's weights").tokens == ["开源", "模型"]
+    assert lexicon.translate("Duncan Cass-Beggs").tokens == ["卡斯"]  # a hyphenated word known whole stays whole
+
+
+def test_dictionary_prefers_a_words_main_meaning_over_the_most_frequent(monkeypatch) -> None:
+    import index.lexicon as lexicon_module
+
+    glosses = {"country": [("国", 0), ("国家", 0), ("乡下", 2)], "two countries": [("两国", 0)], "summit meeting": [("峰会", 0)]}
+    monkeypatch.setattr(lexicon_module, "cedict_glosses", lambda: glosses)
+    frequency = Counter({"两国": 50, "乡下": 40, "国家": 30, "国": 10, "峰会": 5})
+    phrases = dictionary_phrases(frequency, lambda h: [h])
+    assert phrases["country"] == ["国家", "国"]  # main sense first, then the corpus's use; 乡下 is a later sense
+    assert "countries" not in phrases  # "two countries" does not speak for a word the dictionary glosses alone
+    assert phrases["summit"] == ["峰会"]  # a word no gloss names alone draws on the compound
 
 
 def test_query_language_is_the_questions_script() -> None:

@@ -33,6 +33,9 @@ def test_answer_type_cues() -> None:
     assert parse_query("会议是在哪一年召开的", cut).answer_type == "time"
     assert parse_query("共有多少家公司签署", cut).answer_type == "number"
     assert parse_query("应坚持哪几项原则", cut).answer_type is None  # a list, not a count
+    assert parse_query("When was the Seoul summit held?", cut).answer_type == "time"
+    assert parse_query("In which year was it founded?", cut).answer_type == "time"
+    assert parse_query("What should a country respect when providing AI services?", cut).answer_type is None
     assert parse_query("应坚持哪几项原则", cut).wants_list
 
 
@@ -40,6 +43,7 @@ def test_focus_is_the_phrase_next_to_the_interrogative() -> None:
     assert parse_query("研究所的首任所长是谁", lambda t: [t]).focus == ("首任所长",)
     assert parse_query("最高可以处以多少罚款", lambda t: [t]).focus == ("罚款",)
     assert parse_query("这份报告提出了什么方法", lambda t: [t]).focus == ()  # "什么X" names the kind of answer
+    assert parse_query("来自全球的代表大约有多少", lambda t: [t]).focus == ("代表",)  # adverbs before the interrogative are not the focus
 
 
 def test_a_question_of_only_scaffolding_keeps_its_tokens() -> None:
