@@ -60,3 +60,11 @@ class SearchBackend(Protocol):
     def spellings(self, tokens: list[str]) -> list[str]:
         """Other spellings the corpus uses for these keyword tokens (name variants mined at build time)."""
         ...
+
+    def knows(self, token: str) -> bool:
+        """Whether the keyword index has seen this token."""
+        ...
+
+    def similar_words(self, vectors: np.ndarray, threshold: float, per_word: int) -> list[list[str]]:
+        """For each word vector (from the index's model), the corpus words nearest in meaning."""
+        ...

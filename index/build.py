@@ -21,6 +21,7 @@ from index.chunking import ChunkedDocument, ChunkerSettings, chunk_document
 from index.documents import Document
 from index.embedding import Embedder
 from index.lexicon import build_lexicon
+from index import vocabulary
 from index.tokenizing import KeywordTokenizer, mine_terms
 from index.variants import sound_variants, variant_map
 
@@ -73,8 +74,8 @@ def build_fingerprint(documents: list[Document], model_fingerprint: str, chunker
     return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
-# Bump when cleaning, chunking, tokenizing or the lexicon changes what an unchanged corpus produces.
-CODE_REVISION = 6
+# Bump when cleaning, chunking, tokenizing, the lexicon or the vocabulary changes what an unchanged corpus produces.
+CODE_REVISION = 7
 
 
 def previous_vectors(root: Path, model_fingerprint: str) -> dict[str, np.ndarray]:
@@ -96,18 +97,22 @@ def previous_vectors(root: Path, model_fingerprint: str) -> dict[str, np.ndarray
         vectors = np.load(directory / SENTENCE_VECTORS_FILE, allow_pickle=False)
         for row, vector in zip(sentences, vectors):
             cache[row["embed_hash"]] = vector
+        words = vocabulary.Vocabulary.load(directory)
+        cache.update(zip(map(text_hash, words.words), words.vectors))
         return cache
     except Exception as exc:  # a damaged old version only costs re-embedding
         log.warning("not reusing embeddings of %s: %s", directory, exc)
         return {}
 
 
-def embed_all(texts: list[str], embedder: Embedder, cache: dict[str, np.ndarray], progress: bool) -> tuple[np.ndarray, int]:
+def embed_all(
+    texts: list[str], embedder: Embedder, cache: dict[str, np.ndarray], progress: bool, batch_size: int = 32,
+) -> tuple[np.ndarray, int]:
     """Vectors for texts, computing only those not in the cache; returns how many were computed."""
     hashes = [text_hash(t) for t in texts]
     missing = sorted({h: t for h, t in zip(hashes, texts) if h not in cache}.items(), key=lambda kv: len(kv[1]))
     if missing:
-        vectors = embedder.encode([t for _, t in missing], batch_size=32, progress=progress)
+        vectors = embedder.encode([t for _, t in missing], batch_size=batch_size, progress=progress)
         cache.update({h: v for (h, _), v in zip(missing, vectors)})
     return stack(hashes, cache, embedder), len(missing)
 
@@ -273,6 +278,9 @@ def build_index(
         lexicon = build_lexicon([d.text for d in documents], frequency, tokenizer.words, tokenizer.tokenize)
         lexicon.variants = variants
         lexicon.save(staged / LEXICON_FILE)
+        words = vocabulary.vocabulary_words(frequency)
+        word_vectors, _ = embed_all(words, embedder, cache, progress, batch_size=256)  # words are short: large batches
+        vocabulary.save(staged, words, word_vectors)
         seconds = time.perf_counter() - started
         manifest = {
             "fingerprint": fingerprint,

@@ -34,6 +34,10 @@ class Embedder(Protocol):
         """A question's vector (models trained with query prompts get theirs)."""
         ...
 
+    def encode_words(self, words: list[str]) -> np.ndarray:
+        """Vectors of single words, comparable with the corpus words' vectors built by `encode`."""
+        ...
+
 
 Spans = list[tuple[int, int]]
 
@@ -155,6 +159,13 @@ class SentenceTransformerEmbedder:
         if encoder is None:
             return self.encode([text], kind="query")[0]
         return encoder.encode(self.prompt("query") + text)
+
+    def encode_words(self, words: list[str]) -> np.ndarray:
+        """Words embedded as the build embeds the corpus's words (passage prompt), in one ONNX run when available."""
+        encoder = self.query_encoder
+        if encoder is None or not words:
+            return self.encode(words)
+        return encoder.encode_batch([self.prompt("passage") + w for w in words])
 
     def encode_with_spans(
         self, texts: list[str], spans: list[Spans], *, batch_size: int = 16, progress: bool = False

@@ -24,6 +24,7 @@ from index.build import (
 from index.documents import DocumentMeta
 from index.lexicon import Lexicon, Translated
 from index.tokenizing import KeywordTokenizer
+from index.vocabulary import Vocabulary
 
 CHUNK_FIELDS = ChunkRecord.__dataclass_fields__.keys()
 SENTENCE_FIELDS = SentenceRecord.__dataclass_fields__.keys()
@@ -49,6 +50,7 @@ class VersionTables:
         self._sentence_bm25 = bm25s.BM25.load(str(directory / SENTENCE_BM25_DIR), mmap=False)
         self._tokenizer = KeywordTokenizer.from_file(directory / USERDICT_FILE)
         self._lexicon = Lexicon.load(directory / LEXICON_FILE)
+        self._vocabulary = Vocabulary.load(directory)
         self.chunk_positions: dict[str, int] = {c.chunk_id: i for i, c in enumerate(self.chunks)}
 
     def _check_offsets(self) -> None:
@@ -74,6 +76,12 @@ class VersionTables:
 
     def spellings(self, tokens: list[str]) -> list[str]:
         return self._lexicon.spellings(tokens)
+
+    def knows(self, token: str) -> bool:
+        return token in self._bm25.vocab_dict
+
+    def similar_words(self, vectors: np.ndarray, threshold: float, per_word: int) -> list[list[str]]:
+        return self._vocabulary.nearest(vectors, threshold, per_word)
 
 
 class FaissBM25Index(VersionTables):

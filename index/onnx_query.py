@@ -73,14 +73,18 @@ class OnnxQueryEncoder:
         self.max_length = max_length
 
     def encode(self, text: str) -> np.ndarray:
-        encoded = self.tokenizer([text], truncation=True, max_length=self.max_length, return_tensors="np")
+        return self.encode_batch([text])[0]
+
+    def encode_batch(self, texts: list[str]) -> np.ndarray:
+        """Several short texts in one run, padded to the longest (the pooling skips padding)."""
+        encoded = self.tokenizer(texts, truncation=True, max_length=self.max_length, padding=True, return_tensors="np")
         ids = encoded["input_ids"].astype(np.int64)
         feeds = {
             "input_ids": ids,
             "attention_mask": encoded["attention_mask"].astype(np.int64),
             "token_type_ids": encoded.get("token_type_ids", np.zeros_like(ids)).astype(np.int64),
         }
-        return np.ascontiguousarray(self.session.run(None, feeds)[0][0], dtype=np.float32)
+        return np.ascontiguousarray(self.session.run(None, feeds)[0], dtype=np.float32)
 
 
 def load_or_export(

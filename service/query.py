@@ -68,6 +68,7 @@ class Query:
     translated: tuple[str, ...] = ()
     unit: str | None = None
     grain: TimeGrain | None = None
+    expanded: tuple[str, ...] = ()
 
 
 def answer_type(normalized: str) -> AnswerType | None:

@@ -8,6 +8,7 @@ import numpy as np
 
 from index.backend import ChunkRecord, SearchBackend, SentenceRecord
 from index.embedding import Embedder
+from service.expansion import WordNeighbours
 from service.fusion import reciprocal_rank_fusion
 from service.query import Query, parse_query
 from service.ranking import Candidate, ScoredSentence, Weights, score_candidates
@@ -77,6 +78,7 @@ class Retriever:
         self.settings = settings
         self.weights = Weights(settings.weight_dense, settings.weight_keyword, settings.weight_sentence_dense, settings.weight_sentence_keyword)
         self._bylines: dict[str, frozenset[str]] = {}
+        self.neighbours = WordNeighbours(backend, embedder, settings.expand_threshold, settings.expand_words)
 
     def byline_tokens(self, position: int) -> frozenset[str]:
         """The keyword tokens of a chunk's author line (empty when it has none), cut once per author."""
@@ -108,6 +110,8 @@ class Retriever:
         if not query.normalized.strip():  # nothing visible is left to search for
             return Retrieval(query, [], [])
         vector = self.embed_query(query.normalized) if mode != "keyword" else None
+        if mode != "dense":  # after the question's vector: both model runs back to back are faster
+            query = self.neighbours.expand(query)
         scored = self.candidates(query, vector, mode, doc_ids)
         chosen = diversify(scored, k, self.settings.diversity_margin)
         passages = [self.passage(rank, c) for rank, c in enumerate(chosen, start=1)]

@@ -33,8 +33,19 @@ def open_index(settings: Settings, dimension: int | None = None) -> FaissBM25Ind
     return load_index(settings.index_dir, model_name=settings.model, dimension=dimension)
 
 
+def limit_blas_threads(threads: int | None) -> None:
+    """Cap numpy's BLAS thread pool for this process. Answering does only small matrix products, and
+    BLAS threads waiting for work take the cores the model's encoder needs next (on two cores, a
+    question with words to look up took about twice as long)."""
+    if threads:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=threads, user_api="blas")
+
+
 def open_retriever(settings: Settings, embedder: SentenceTransformerEmbedder | None = None) -> Retriever:
     """Load the current index and the model it was built with; refuses a mismatched index."""
+    limit_blas_threads(settings.blas_threads)
     embedder = embedder or make_embedder(settings)
     return Retriever(open_index(settings, embedder.dimension), embedder, settings)
 

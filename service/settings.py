@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     min_chunk_chars: int = Field(150, ge=20)
     max_chunk_chars: int = Field(400, ge=50)
     torch_threads: int | None = Field(None, ge=1)
+    blas_threads: int | None = Field(1, ge=1, description="numpy's BLAS threads in a process that answers (unset: BLAS's own default)")
     query_onnx: bool = Field(True, description="encode questions with ONNX Runtime (exported from the model, checked against torch)")
     bulk_bf16: bool | None = Field(None, description="bfloat16 for build-time encoding; default: when the CPU supports it")
 
@@ -56,6 +57,8 @@ class Settings(BaseSettings):
     weight_keyword: float = Field(1.0, ge=0, description="weight of the passage's BM25")
     weight_sentence_dense: float = Field(0.5, ge=0, description="weight of the best sentence's cosine")
     weight_sentence_keyword: float = Field(1.0, ge=0, description="weight of the best sentence's BM25")
+    expand_threshold: float = Field(0.85, gt=0, le=2, description="a question word the corpus never uses brings in corpus words at least this similar (cosine; above 1: never)")
+    expand_words: int = Field(2, ge=1, le=10, description="most corpus words brought in per unknown question word")
     diversity_margin: float = Field(1.0, ge=0, description="a second document takes the last place when within this score of it")
     answer_passage_weight: float = Field(1.0, ge=0, description="how much a sentence's passage score counts when choosing answer sentences")
     answer_sentences: int = Field(2, ge=1, le=10, description="most sentences in an answer")

@@ -34,3 +34,6 @@ class HashEmbedder:
 
     def encode_query(self, text: str) -> np.ndarray:
         return self.encode([text])[0]
+
+    def encode_words(self, words: list[str]) -> np.ndarray:
+        return self.encode(words)
