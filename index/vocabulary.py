@@ -54,8 +54,9 @@ class Vocabulary:
             return [[] for _ in range(len(vectors))]
         similarity = np.asarray(vectors, dtype=np.float32) @ self.vectors.T
         found = []
+        k = min(per_word, len(self.words))
         for row in similarity:
-            above = np.flatnonzero(row >= threshold)
-            best = above[np.argsort(-row[above], kind="stable")][:per_word]
-            found.append([self.words[i] for i in best])
+            top = np.argpartition(-row, k - 1)[:k]
+            best = top[np.argsort(-row[top], kind="stable")]
+            found.append([self.words[i] for i in best if row[i] >= threshold])
         return found

@@ -69,9 +69,18 @@ class Verdict:
         return not self.problems
 
 
+QUESTION_END = re.compile(r"[?？][”’」』）)\"']*$")
+
+
+def asks(text: str) -> bool:
+    """Whether a sentence is a question (ends with a question mark, closing quotes aside)."""
+    return bool(QUESTION_END.search(text.strip()))
+
+
 def candidate_sentences(backend: SearchBackend, retrieval: Retrieval, passage_weight: float) -> list[AnswerSentence]:
-    """Every sentence of the leading passages, scored by its own evidence score plus the
-    (z-normalized) score of its passage, best first, each text once."""
+    """Every sentence of the leading passages that states rather than asks (a document's own
+    question, often a heading, restates the question instead of answering it), scored by its own
+    evidence score plus the (z-normalized) score of its passage, best first, each text once."""
     leading = retrieval.passages[:EVIDENCE_PASSAGES]
     by_position = {c.position: c for c in retrieval.candidates}
     passage_z = zscore(np.array([p.score for p in leading])) if leading else np.zeros(0)
@@ -79,6 +88,7 @@ def candidate_sentences(backend: SearchBackend, retrieval: Retrieval, passage_we
         AnswerSentence(backend.sentences[s.position], p.rank, s.score + passage_weight * float(z), s.position)
         for p, z in zip(leading, passage_z)
         for s in by_position[p.position].sentences
+        if not asks(backend.sentences[s.position].embed_text)
     ]
     found.sort(key=lambda s: -s.score)
     seen: set[str] = set()

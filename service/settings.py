@@ -9,7 +9,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_MODEL_DIR = PROJECT_ROOT / "models" / "m3e-small"
+DEFAULT_MODEL_DIR = PROJECT_ROOT / "models" / "multilingual-e5-small"
 
 Mode = Literal["hybrid", "dense", "keyword"]
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from index.build import build_index
 from index.chunking import Sentence
-from service.answering import AnswerPolicy, AnswerSentence, judge
+from service.answering import AnswerPolicy, AnswerSentence, asks, judge
 from service.asking import Asker
 from service.query import parse_query
 from service.ranking import zscore
@@ -83,6 +83,14 @@ def test_the_focus_is_missing_when_its_rarer_words_are(asker: Asker) -> None:
     assert set(query.focus) == {"会员", "企业"} and weights["会员"] > weights["企业"]
     assert not judge(query, evidence("基金会有60家企业。"), 1.0, AnswerPolicy(), weights).answerable
     assert judge(query, evidence("基金会有60家会员。"), 1.0, AnswerPolicy(), weights).answerable
+
+
+def test_a_documents_own_question_is_never_an_answer(asker: Asker) -> None:
+    assert asks("首次中美人工智能政府间对话成果如何?") and asks("他问：“为什么？”") and asks("Why? ")
+    assert not asks("会议在瑞士日内瓦举行。") and not asks("“是否可行？”他认为可行。")
+    # the dialogue article has a heading that restates this question
+    result = asker.ask("中美人工智能政府间首次对话成果如何？")
+    assert result.answer is not None and not any(asks(s.sentence.text) for s in result.answer.sentences)
 
 
 def test_known_question_is_answered_from_the_right_place(asker: Asker) -> None:
