@@ -16,12 +16,11 @@ import bm25s
 import faiss
 import numpy as np
 
-from index import store
+from index import store, vocabulary
 from index.chunking import ChunkedDocument, ChunkerSettings, chunk_document
 from index.documents import Document
 from index.embedding import Embedder
 from index.lexicon import build_lexicon
-from index import vocabulary
 from index.tokenizing import KeywordTokenizer, mine_terms
 from index.variants import sound_variants, variant_map
 

@@ -45,8 +45,11 @@ class Vocabulary:
         """An empty vocabulary for index versions built before words had vectors."""
         if not (directory / WORDS_FILE).exists():
             return cls([], np.zeros((0, 1), np.float32))
-        words = (directory / WORDS_FILE).read_text(encoding="utf-8").split("\n")
-        return cls([w for w in words if w], np.load(directory / VECTORS_FILE, allow_pickle=False))
+        words = [w for w in (directory / WORDS_FILE).read_text(encoding="utf-8").split("\n") if w]
+        vectors = np.load(directory / VECTORS_FILE, allow_pickle=False)
+        if len(vectors) != len(words):
+            raise ValueError(f"{directory / VECTORS_FILE}: {len(vectors)} vectors for {len(words)} words")
+        return cls(words, vectors)
 
     def nearest(self, vectors: np.ndarray, threshold: float, per_word: int) -> list[list[str]]:
         """For each vector, up to `per_word` corpus words at a cosine of at least `threshold`, closest first."""

@@ -1,4 +1,4 @@
-"""Question words the documents never use, replaced on the keyword side by the corpus words nearest
+"""Question words the documents never use, joined on the keyword side by the corpus words nearest
 in meaning: "核弹" finds passages that say 核武器, "排名" those that say 排行榜.
 
 BM25 can only match words a document contains; a paraphrased question often uses others. Each
