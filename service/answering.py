@@ -69,12 +69,15 @@ class Verdict:
         return not self.problems
 
 
-QUESTION_END = re.compile(r"[?？][”’」』）)\"']*$")
+QUESTION_END = re.compile(r"([^\s\u4e00-\u9fff]*)[?？][”’」』）)\"']*$")
+URL_PART = re.compile(r"[/:=&]")
 
 
 def asks(text: str) -> bool:
-    """Whether a sentence is a question (ends with a question mark, closing quotes aside)."""
-    return bool(QUESTION_END.search(text.strip()))
+    """Whether a sentence is a question: it ends with a question mark (closing quotes aside) that does
+    not end a link or path ("…/steal?" is a URL cut at its query string, not a question)."""
+    match = QUESTION_END.search(text.strip())
+    return bool(match) and not URL_PART.search(match.group(1))
 
 
 def candidate_sentences(backend: SearchBackend, retrieval: Retrieval, passage_weight: float) -> list[AnswerSentence]:

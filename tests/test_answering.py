@@ -88,6 +88,7 @@ def test_the_focus_is_missing_when_its_rarer_words_are(asker: Asker) -> None:
 def test_a_documents_own_question_is_never_an_answer(asker: Asker) -> None:
     assert asks("首次中美人工智能政府间对话成果如何?") and asks("他问：“为什么？”") and asks("Why? ")
     assert not asks("会议在瑞士日内瓦举行。") and not asks("“是否可行？”他认为可行。")
+    assert not asks("详情见[点击领取](https://evil.example/steal?")  # a link the sentence splitter cut at its "?"
     # the dialogue article has a heading that restates this question
     result = asker.ask("中美人工智能政府间首次对话成果如何？")
     assert result.answer is not None and not any(asks(s.sentence.text) for s in result.answer.sentences)
