@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
+from functools import cached_property
 
 import numpy as np
 
 from index.backend import ChunkRecord, SearchBackend, SentenceRecord
 from index.embedding import Embedder
+from index.normalize import normalize
 from service.expansion import WordNeighbours
 from service.fusion import reciprocal_rank_fusion
 from service.query import Query, parse_query
@@ -15,6 +18,8 @@ from service.ranking import Candidate, ScoredSentence, Weights, score_candidates
 from service.settings import Mode, Settings
 
 EVIDENCE_PER_PASSAGE = 3
+# A transliterated name: its parts joined by "·", which the segmenter never crosses.
+DOTTED_NAME = re.compile(r"[\u4e00-\u9fff]+(?:·[\u4e00-\u9fff]+)+")
 
 
 @dataclass(frozen=True)
@@ -87,6 +92,21 @@ class Retriever:
             self._bylines[author] = frozenset(self.backend.tokenize(author)) if author else frozenset()
         return self._bylines[author]
 
+    @cached_property
+    def author_names(self) -> dict[str, tuple[str, ...]]:
+        """Each transliterated author name of the index's bylines ("莉安托涅特·蔡") with its keyword tokens
+        (names without "·" are in the tokenizer's dictionary and cut whole anyway)."""
+        names = {n for c in self.backend.chunks if c.author for n in DOTTED_NAME.findall(normalize(c.author))}
+        return {n: tuple(self.backend.tokenize(n)) for n in sorted(names)}
+
+    def with_author_names(self, query: Query) -> Query:
+        """A question naming an author gets the name's own tokens: the segmenter may join a name's last
+        part to the next word ("莉安托涅特·蔡向联合国" gives 蔡向, and the byline has 蔡)."""
+        added = tuple(dict.fromkeys(
+            t for name, tokens in self.author_names.items() if name in query.normalized for t in tokens if t not in query.tokens
+        ))
+        return replace(query, tokens=query.tokens + added) if added else query
+
     def embed_query(self, question: str) -> np.ndarray:
         return self.embedder.encode_query(question)
 
@@ -111,7 +131,7 @@ class Retriever:
             return Retrieval(query, [], [])
         vector = self.embed_query(query.normalized) if mode != "keyword" else None
         if mode != "dense":  # after the question's vector: both model runs back to back are faster
-            query = self.neighbours.expand(query)
+            query = self.neighbours.expand(self.with_author_names(query))
         scored = self.candidates(query, vector, mode, doc_ids)
         chosen = diversify(scored, k, self.settings.diversity_margin)
         passages = [self.passage(rank, c) for rank, c in enumerate(chosen, start=1)]

@@ -43,3 +43,14 @@ def test_known_words_are_left_alone_and_a_threshold_above_one_turns_it_off(retri
     off = WordNeighbours(backend, retriever.embedder, threshold=1.5, per_word=2)
     unknown = parse_query("美国把防止核弹被擅自引爆的装置告诉了谁？", backend.tokenize)
     assert off.expand(unknown) == unknown
+
+
+def test_a_question_naming_an_author_gets_the_names_own_tokens(retriever: Retriever) -> None:
+    """jieba cuts "莉安托涅特·蔡向联合国" into …蔡向…; the byline holds 莉安托涅特·蔡."""
+    backend = retriever.backend
+    query = parse_query("莉安托涅特·蔡向联合国提交的计划提出了什么？", backend.tokenize)
+    assert "蔡" not in query.tokens and "莉安托涅特·蔡" in retriever.author_names
+    named = retriever.with_author_names(query)
+    assert "蔡" in named.tokens and named.tokens[: len(query.tokens)] == query.tokens
+    plain = parse_query("首尔峰会的主题是什么？", backend.tokenize)
+    assert retriever.with_author_names(plain) == plain
