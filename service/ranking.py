@@ -54,6 +54,9 @@ class Candidate:
     sentences: tuple[ScoredSentence, ...]
 
 
+BIOGRAPHY_WEIGHT = 0.5
+
+
 def zscore(values: np.ndarray) -> np.ndarray:
     """Standard scores; all zeros when the values do not vary."""
     spread = values.std()
@@ -77,15 +80,25 @@ def byline_mask(tokens: list[str], bylines: list[frozenset[str]], owners: np.nda
     return np.array([[token in bylines[o] for o in owners] for token in tokens], dtype=bool).reshape(len(tokens), len(owners))
 
 
+def names_its_author(backend: SearchBackend, rows: np.ndarray, owners: np.ndarray, positions: list[int],
+                     names: Callable[[int], tuple[str, ...]]) -> np.ndarray:
+    """For each candidate sentence: does it name the author of its own chunk (a byline or a biography)?"""
+    return np.array([
+        any(n in backend.sentences[row].embed_text for n in names(positions[owner])) for row, owner in zip(rows, owners)
+    ], dtype=bool)
+
+
 def score_candidates(
     backend: SearchBackend, query: Query, vector: np.ndarray | None, positions: list[int], weights: Weights,
-    bylines: Callable[[int], frozenset[str]] | None = None,
+    bylines: Callable[[int], frozenset[str]] | None = None, names: Callable[[int], tuple[str, ...]] | None = None,
 ) -> list[Candidate]:
     """Fuse the four signals for each candidate chunk; best first.
 
     With `bylines` (a chunk's author tokens), a sentence's BM25 leaves out the question's words that name
     its own author: the byline already makes every chunk of the essay match them, so the one sentence that
-    repeats the name (the author's biography) gains nothing over the sentences that answer."""
+    repeats the name (the author's biography) gains nothing over the sentences that answer. With `names`
+    (a chunk's author names as written), a sentence that names its own author counts for half its BM25:
+    a biography also matches a question's words for the author's institution ("according to X of CIGI")."""
     if not positions:
         return []
     tokens = list(query.tokens)
@@ -97,6 +110,8 @@ def score_candidates(
     if bylines is not None:
         sent_bm25 = np.where(byline_mask(tokens, [bylines(p) for p in positions], owners), 0.0, sent_bm25)
     sent_bm25 = sent_bm25.sum(axis=0)
+    if names is not None:
+        sent_bm25 = np.where(names_its_author(backend, rows, owners, positions, names), BIOGRAPHY_WEIGHT * sent_bm25, sent_bm25)
 
     sentence_score = weights.sentence_dense * zscore(sent_cos) + weights.sentence_keyword * zscore(sent_bm25)
     best_cos = np.full(len(positions), -np.inf)

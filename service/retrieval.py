@@ -19,6 +19,7 @@ from service.settings import Mode, Settings
 
 EVIDENCE_PER_PASSAGE = 3
 # A transliterated name: its parts joined by "·", which the segmenter never crosses.
+BYLINE_SEPARATORS = re.compile(r"[(),，、;；\s]+")
 DOTTED_NAME = re.compile(r"[\u4e00-\u9fff]+(?:·[\u4e00-\u9fff]+)+")
 
 
@@ -83,6 +84,7 @@ class Retriever:
         self.settings = settings
         self.weights = Weights(settings.weight_dense, settings.weight_keyword, settings.weight_sentence_dense, settings.weight_sentence_keyword)
         self._bylines: dict[str, frozenset[str]] = {}
+        self._names: dict[str, tuple[str, ...]] = {}
         self.neighbours = WordNeighbours(backend, embedder, settings.expand_threshold, settings.expand_words)
 
     def byline_tokens(self, position: int) -> frozenset[str]:
@@ -91,6 +93,13 @@ class Retriever:
         if author not in self._bylines:
             self._bylines[author] = frozenset(self.backend.tokenize(author)) if author else frozenset()
         return self._bylines[author]
+
+    def byline_names(self, position: int) -> tuple[str, ...]:
+        """A chunk's author names as the text writes them ("邓肯·卡斯-贝格斯", "Duncan Cass-Beggs"), cut once per author."""
+        author = self.backend.chunks[position].author or ""
+        if author not in self._names:
+            self._names[author] = tuple(n for n in BYLINE_SEPARATORS.split(normalize(author)) if len(n) >= 2)
+        return self._names[author]
 
     @cached_property
     def author_names(self) -> dict[str, tuple[str, ...]]:
@@ -116,7 +125,7 @@ class Retriever:
         dense = self.backend.dense(vector, depth, doc_ids) if vector is not None else []
         keyword = self.backend.keyword(list(query.tokens), depth, doc_ids) if mode != "dense" else []
         positions = list(dict.fromkeys([h.chunk for h in dense] + [h.chunk for h in keyword]))
-        scored = score_candidates(self.backend, query, vector, positions, self.weights.for_mode(mode), self.byline_tokens)
+        scored = score_candidates(self.backend, query, vector, positions, self.weights.for_mode(mode), self.byline_tokens, self.byline_names)
         if self.settings.fusion == "rrf" and mode == "hybrid":
             order = reciprocal_rank_fusion([[h.chunk for h in dense], [h.chunk for h in keyword]], k=self.settings.rrf_k)
             by_position = {c.position: c for c in scored}

@@ -79,3 +79,17 @@ def test_an_authors_own_name_lifts_no_single_sentence_of_the_essay(retriever) ->
     assert len(set(masked.values())) == 1, "with bylines no sentence gains from the author's name"
     mask = byline_mask(name_tokens + ["无关"], [frozenset(name_tokens), frozenset()], __import__("numpy").array([0, 1]))
     assert mask.tolist() == [[True, False]] * len(name_tokens) + [[False, False]]
+
+
+def test_a_sentence_naming_its_own_author_is_marked_as_biography(retriever) -> None:
+    import numpy as np
+
+    from service.ranking import names_its_author
+
+    backend = retriever.backend
+    bio = next(i for i, s in enumerate(backend.sentences) if "贝格斯 (Duncan Cass-Beggs)" in s.text)
+    chunk = backend.sentences[bio].chunk
+    assert "邓肯·卡斯-贝格斯" in retriever.byline_names(chunk)
+    other = next(i for i, s in enumerate(backend.sentences) if s.chunk == chunk and i != bio and "贝格斯" not in s.text)
+    marked = names_its_author(backend, np.array([bio, other]), np.array([0, 0]), [chunk], retriever.byline_names)
+    assert marked.tolist() == [True, False]
