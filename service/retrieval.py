@@ -18,8 +18,11 @@ from service.ranking import Candidate, ScoredSentence, Weights, score_candidates
 from service.settings import Mode, Settings
 
 EVIDENCE_PER_PASSAGE = 3
-# A transliterated name: its parts joined by "·", which the segmenter never crosses.
 BYLINE_SEPARATORS = re.compile(r"[(),，、;；\s]+")
+# A part of a byline that names someone: Chinese characters, or a capitalized Latin word ("Cass-Beggs",
+# not "from" or "The" of "The following article is from …").
+NAME_PART = re.compile(r".*[\u4e00-\u9fff].*|[A-Z][A-Za-z'\-]{3,}")
+# A transliterated name: its parts joined by "·", which the segmenter never crosses.
 DOTTED_NAME = re.compile(r"[\u4e00-\u9fff]+(?:·[\u4e00-\u9fff]+)+")
 
 
@@ -98,7 +101,7 @@ class Retriever:
         """A chunk's author names as the text writes them ("邓肯·卡斯-贝格斯", "Duncan Cass-Beggs"), cut once per author."""
         author = self.backend.chunks[position].author or ""
         if author not in self._names:
-            self._names[author] = tuple(n for n in BYLINE_SEPARATORS.split(normalize(author)) if len(n) >= 2)
+            self._names[author] = tuple(n for n in BYLINE_SEPARATORS.split(normalize(author)) if len(n) >= 2 and NAME_PART.fullmatch(n))
         return self._names[author]
 
     @cached_property
