@@ -121,8 +121,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             raise HTTPException(422, detail="q: must contain more than whitespace")
         doc_ids = document_filter(asker, doc_id)
         started = time.perf_counter()
-        passages = await run_in_threadpool(asker.retriever.search, q, k, mode, doc_ids)
-        return search_out(q, mode, passages, asker.retriever.backend.version, (time.perf_counter() - started) * 1000)
+        found = await run_in_threadpool(asker.retriever.retrieve, q, k, mode, doc_ids)
+        return search_out(q, mode, found.passages, asker.retriever.backend.version, (time.perf_counter() - started) * 1000, found.query)
 
     @app.get("/v1/documents", response_model=DocumentsOut)
     def documents(asker: Annotated[Asker, Depends(get_asker)]) -> DocumentsOut:

@@ -11,6 +11,7 @@ from collections.abc import Hashable
 
 from index.normalize import normalize
 from service.answering import Answer, AnswerPolicy, Verdict, compose
+from service.query import Query
 from service.retrieval import Passage, Retriever
 from service.settings import Mode, Settings
 
@@ -25,6 +26,7 @@ class AskResult:
     index_version: str
     took_ms: float = 0.0
     cached: bool = False
+    query: Query | None = None
 
 
 def answer_policy(settings: Settings) -> AnswerPolicy:
@@ -82,7 +84,7 @@ class Asker:
         if result is None:
             retrieval = self.retriever.retrieve(normalized, k, mode, doc_ids)
             answer, verdict = compose(backend, retrieval, self.policy)
-            result = AskResult(normalized, answer, verdict, retrieval.passages, mode, backend.version)
+            result = AskResult(normalized, answer, verdict, retrieval.passages, mode, backend.version, query=retrieval.query)
             if self.cache.size:
                 self.cache.put(key, result)
         return replace(result, question=question, took_ms=(time.perf_counter() - started) * 1000, cached=cached)

@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field, field_validator
 from index.documents import DocumentMeta
 from service.asking import AskResult
 from service.retrieval import Passage
-from service.query import Language, query_language
+from service.query import Language, Query, query_language
 from service.settings import Mode
 
 
@@ -78,9 +78,18 @@ class AnswerOut(BaseModel):
     confidence: float = Field(description="share of the question's keywords found in the cited passages (IDF-weighted)")
 
 
+class KeywordsOut(BaseModel):
+    """What the keyword side searched for, so that a match can be explained."""
+
+    question: list[str] = Field(description="keyword tokens of the question itself, its scaffolding (请问, 是什么 …) left out")
+    translated: list[str] = Field(description="Chinese tokens for an English question's words (the index's lexicon) and the corpus's other spellings of names")
+    neighbours: list[str] = Field(description="corpus words nearest in meaning to question words the documents never use")
+
+
 class AskOut(BaseModel):
     question: str
     query_language: Language = Field(description="the question's script: zh-Hans, zh-Hant, en (Latin script) or und")
+    keywords: KeywordsOut | None = Field(None, description="the keyword tokens searched for: the question's own, translations and corpus-word neighbours")
     answer: AnswerOut | None = Field(description="null when the documents do not answer the question")
     low_confidence: bool = Field(description="true when govqa abstained; the passages are the nearest it found")
     abstain_reasons: list[str] = Field(default_factory=list)
@@ -93,6 +102,7 @@ class AskOut(BaseModel):
 class SearchOut(BaseModel):
     query: str
     query_language: Language = Field(description="the query's script: zh-Hans, zh-Hant, en (Latin script) or und")
+    keywords: KeywordsOut | None = Field(None, description="the keyword tokens searched for: the question's own, translations and corpus-word neighbours")
     mode: str
     passages: list[PassageOut]
     index_version: str
@@ -175,10 +185,20 @@ def passage_out(p: Passage, extra_highlights: list[tuple[int, int]] = ()) -> Pas
     )
 
 
-def search_out(query: str, mode: str, passages: list[Passage], index_version: str, took_ms: float) -> SearchOut:
+def keywords_out(query: Query) -> KeywordsOut:
+    added = set(query.translated) | set(query.expanded)
+    return KeywordsOut(
+        question=[t for t in dict.fromkeys(query.tokens) if t not in added],
+        translated=list(query.translated), neighbours=list(query.expanded),
+    )
+
+
+def search_out(
+    query: str, mode: str, passages: list[Passage], index_version: str, took_ms: float, parsed: Query | None = None,
+) -> SearchOut:
     return SearchOut(
-        query=query, query_language=query_language(query), mode=mode, passages=[passage_out(p) for p in passages],
-        index_version=index_version, took_ms=round(took_ms, 2),
+        query=query, query_language=query_language(query), keywords=keywords_out(parsed) if parsed else None, mode=mode,
+        passages=[passage_out(p) for p in passages], index_version=index_version, took_ms=round(took_ms, 2),
     )
 
 
@@ -194,6 +214,7 @@ def ask_out(result: AskResult) -> AskOut:
     return AskOut(
         question=result.question,
         query_language=query_language(result.question),
+        keywords=keywords_out(result.query) if result.query else None,
         answer=None if answer is None else AnswerOut(text=answer.text, sentences=sentences, confidence=answer.confidence),
         low_confidence=answer is None,
         abstain_reasons=list(result.verdict.problems),

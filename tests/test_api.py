@@ -293,3 +293,10 @@ def test_every_passage_slices_back_from_the_documents_text_endpoint(base_url: st
             assert p["start"] <= h["start"] < h["end"] <= p["end"]
     for s in (body["answer"] or {"sentences": []})["sentences"]:
         assert texts[s["doc_id"]][s["start"]:s["end"]] == s["text"]
+
+
+def test_responses_show_the_keywords_searched_for(base_url: str) -> None:
+    english = httpx.post(f"{base_url}/v1/ask", json={"question": "What did the Seoul summit declaration say?"}).json()["keywords"]
+    assert "宣言" in english["translated"] and "seoul" in english["question"] and "宣言" not in english["question"]
+    unknown = httpx.get(f"{base_url}/v1/search", params={"q": "美国把防止核弹被擅自引爆的装置告诉了谁"}).json()["keywords"]
+    assert "核武器" in unknown["neighbours"] and "核弹" in unknown["question"] and unknown["translated"] == []
