@@ -179,8 +179,9 @@ def token_matrix(index: bm25s.BM25, tokens: list[str], positions: list[int]) -> 
     return matrix
 
 
-def load_index(root: Path, *, model_name: str | None = None, dimension: int | None = None, verify: bool = True) -> FaissBM25Index:
-    """Load the current version under root, refusing one that is damaged or built for another model."""
+def current_version(root: Path, model_name: str | None, dimension: int | None, verify: bool) -> tuple[Path, dict]:
+    """The current version's directory and manifest, refused when it is damaged or built for another model
+    (every backend opens a version through this)."""
     directory = store.current_dir(root)
     manifest = store.read_manifest(directory)
     model = manifest.get("model", {})
@@ -195,6 +196,12 @@ def load_index(root: Path, *, model_name: str | None = None, dimension: int | No
         )
     if verify:
         store.verify(directory, manifest)
+    return directory, manifest
+
+
+def load_index(root: Path, *, model_name: str | None = None, dimension: int | None = None, verify: bool = True) -> FaissBM25Index:
+    """Load the current version under root, refusing one that is damaged or built for another model."""
+    directory, manifest = current_version(root, model_name, dimension, verify)
     try:
         return FaissBM25Index(directory, manifest)
     except store.IndexUnavailable:

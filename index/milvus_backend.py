@@ -52,7 +52,7 @@ import numpy as np
 from index import store
 from index.backend import Hit, Level
 from index.build import CHUNKS_FILE, DENSE_FILE, SENTENCE_VECTORS_FILE, SENTENCES_FILE, USERDICT_FILE
-from index.faiss_bm25 import VersionTables
+from index.faiss_bm25 import VersionTables, current_version
 from index.normalize import normalize
 from index.tokenizing import STOPWORDS, KeywordTokenizer
 
@@ -456,19 +456,7 @@ def load_index(
 ) -> MilvusIndex:
     """Open the current version under root with its Milvus collections (loading them when missing);
     refuses a version that is damaged or built for another model, as the FAISS backend does."""
-    directory = store.current_dir(root)
-    manifest = store.read_manifest(directory)
-    model = manifest.get("model", {})
-    if model_name is not None and model.get("name") != model_name:
-        raise store.IndexUnavailable(
-            f"index {directory.name} was built with model {model.get('name')!r}, but GOVQA_MODEL is {model_name!r}; rebuild with `govqa build`"
-        )
-    if dimension is not None and model.get("dimension") != dimension:
-        raise store.IndexUnavailable(
-            f"index {directory.name} holds {model.get('dimension')}-d vectors, the model makes {dimension}-d; rebuild with `govqa build`"
-        )
-    if verify:
-        store.verify(directory, manifest)
+    directory, manifest = current_version(root, model_name, dimension, verify)
     try:
         require_pymilvus()
     except ImportError as exc:
