@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import cached_property
 
@@ -24,6 +25,7 @@ BYLINE_SEPARATORS = re.compile(r"[(),，、;；\s]+")
 NAME_PART = re.compile(r".*[\u4e00-\u9fff].*|[A-Z][A-Za-z'\-]{3,}")
 # A transliterated name: its parts joined by "·", which the segmenter never crosses.
 DOTTED_NAME = re.compile(r"[\u4e00-\u9fff]+(?:·[\u4e00-\u9fff]+)+")
+HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,11 @@ def diversify(candidates: list[Candidate], k: int, margin: float) -> list[Candid
     if other is None or other.score < top[-1].score - margin:
         return top
     return top[:-1] + [other]
+
+
+def people_first(candidates: list[Candidate], about: Callable[[int], bool]) -> list[Candidate]:
+    """The candidates by or about the people a question names, ahead of the rest; each group keeps its order."""
+    return sorted(candidates, key=lambda c: not about(c.position))
 
 
 def evidence_of(candidate: Candidate, margin: float) -> list[ScoredSentence]:
@@ -119,6 +126,31 @@ class Retriever:
         ))
         return replace(query, tokens=query.tokens + added) if added else query
 
+    @cached_property
+    def people(self) -> dict[str, frozenset[str]]:
+        """Each name the index's bylines carry → the author lines that carry it."""
+        found: dict[str, set[str]] = {}
+        for position, chunk in enumerate(self.backend.chunks):
+            for name in self.byline_names(position) if chunk.author else ():
+                found.setdefault(name, set()).add(chunk.author)
+        return {name: frozenset(authors) for name, authors in found.items()}
+
+    def named_people(self, query: Query) -> tuple[str, ...]:
+        """The byline names a question uses: a Chinese name written or translated into its keywords
+        ("Liao Lu" → 廖璐), a Latin one as a capitalized word past the first ("What does Seger argue")."""
+        latin = set(re.findall(r"[A-Z][A-Za-z'\-]+", query.normalized)[1:])
+        tokens = set(query.tokens) - set(query.expanded)  # a corpus word standing in for another names no one
+        return tuple(
+            name for name in self.people
+            if (name in query.normalized or name in tokens if HAN.search(name) else name in latin)
+        )
+
+    def about_people(self, names: tuple[str, ...]) -> Callable[[int], bool]:
+        """Whether a chunk is by one of these people (its byline) or names one of them in its text."""
+        authors = frozenset(a for name in names for a in self.people[name])
+        chunks = self.backend.chunks
+        return lambda position: chunks[position].author in authors or any(n in chunks[position].embed_text for n in names)
+
     def embed_query(self, question: str) -> np.ndarray:
         return self.embedder.encode_query(question)
 
@@ -133,7 +165,8 @@ class Retriever:
             order = reciprocal_rank_fusion([[h.chunk for h in dense], [h.chunk for h in keyword]], k=self.settings.rrf_k)
             by_position = {c.position: c for c in scored}
             scored = [by_position[p] for p, _ in order]
-        return scored
+        named = self.named_people(query)
+        return people_first(scored, self.about_people(named)) if named else scored
 
     def retrieve(self, question: str, k: int | None = None, mode: Mode | None = None, doc_ids: frozenset[str] | None = None) -> Retrieval:
         k = k or self.settings.top_k

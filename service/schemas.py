@@ -59,7 +59,7 @@ class PassageOut(BaseModel):
     text: str
     start: int = Field(description="offset of the first character in the document")
     end: int = Field(description="offset after the last character")
-    score: float
+    score: float = Field(description="fused relevance; passages by or about a person the question names rank first")
     highlights: list[SpanOut] = Field(default_factory=list, description="evidence sentences, as document offsets")
     url: str | None = None
 

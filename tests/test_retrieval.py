@@ -93,3 +93,37 @@ def test_a_sentence_naming_its_own_author_is_marked_as_biography(retriever) -> N
     other = next(i for i, s in enumerate(backend.sentences) if s.chunk == chunk and i != bio and "贝格斯" not in s.text)
     marked = names_its_author(backend, np.array([bio, other]), np.array([0, 0]), [chunk], retriever.byline_names)
     assert marked.tolist() == [True, False]
+
+
+def test_people_first_keeps_each_groups_order() -> None:
+    from service.ranking import Candidate
+    from service.retrieval import people_first
+
+    candidates = [Candidate(p, "d", float(-p), ()) for p in range(6)]
+    ordered = people_first(candidates, lambda position: position in {2, 5})
+    assert [c.position for c in ordered] == [2, 5, 0, 1, 3, 4]
+
+
+def test_a_question_naming_an_author_finds_that_authors_passages_first(retriever) -> None:
+    """Chinese names written in the question, Latin ones as capitalized words: the first passage is by that
+    author (or names them), and every passage by or about them comes before any other."""
+    backend = retriever.backend
+    authors = sorted({c.author for c in backend.chunks if c.author and "(" in c.author})
+    assert len(authors) >= 5
+    for author in authors[:5]:
+        chinese, latin = author.split("(")[0], author.split("(")[1].split(")")[0].split(",")[0]
+        surname = latin.split()[-1]
+        for question in (f"{chinese}认为发展中国家应当怎样参与治理？", f"What does {latin} argue about developing countries?"):
+            query = retriever.retrieve(question, k=3).query
+            assert chinese in retriever.named_people(query) or surname in retriever.named_people(query), question
+            about = [p.chunk.author == author or chinese in p.chunk.text or surname in p.chunk.text for p in retriever.search(question, k=5)]
+            assert about[0] and about == sorted(about, reverse=True), (question, about)
+
+
+def test_a_corpus_word_standing_in_for_an_unknown_one_names_no_author(retriever) -> None:
+    from dataclasses import replace
+
+    query = retriever.retrieve("人工智能治理的挑战是什么？", k=3).query
+    author = next(name for name in retriever.people if len(name) <= 4 and name not in query.normalized)
+    assert retriever.named_people(replace(query, tokens=query.tokens + (author,))) == (author,)
+    assert retriever.named_people(replace(query, tokens=query.tokens + (author,), expanded=(author,))) == ()
