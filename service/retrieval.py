@@ -145,11 +145,25 @@ class Retriever:
             if (name in query.normalized or name in tokens if HAN.search(name) else name in latin)
         )
 
-    def about_people(self, names: tuple[str, ...]) -> Callable[[int], bool]:
-        """Whether a chunk is by one of these people (its byline) or names one of them in its text."""
+    def by_people(self, names: tuple[str, ...]) -> Callable[[int], bool]:
+        """Whether a chunk's byline carries one of these names."""
         authors = frozenset(a for name in names for a in self.people[name])
         chunks = self.backend.chunks
-        return lambda position: chunks[position].author in authors or any(n in chunks[position].embed_text for n in names)
+        return lambda position: chunks[position].author in authors
+
+    def without_names(self, query: Query, names: tuple[str, ...]) -> Query:
+        """The query without the keywords of these people's bylines: once the passages by or about them rank
+        first, the name only favours the shortest of them (BM25 weighs a word by the passage's length)."""
+        if not names:
+            return query
+        by = self.by_people(names)
+        spoken = frozenset(t for p in range(len(self.backend.chunks)) if by(p) for t in self.byline_tokens(p))
+        return replace(query, tokens=tuple(t for t in query.tokens if t not in spoken))
+
+    def about_people(self, names: tuple[str, ...]) -> Callable[[int], bool]:
+        """Whether a chunk is by one of these people (its byline) or names one of them in its text."""
+        by, chunks = self.by_people(names), self.backend.chunks
+        return lambda position: by(position) or any(n in chunks[position].embed_text for n in names)
 
     def embed_query(self, question: str) -> np.ndarray:
         return self.embedder.encode_query(question)
@@ -160,12 +174,15 @@ class Retriever:
         dense = self.backend.dense(vector, depth, doc_ids) if vector is not None else []
         keyword = self.backend.keyword(list(query.tokens), depth, doc_ids) if mode != "dense" else []
         positions = list(dict.fromkeys([h.chunk for h in dense] + [h.chunk for h in keyword]))
-        scored = score_candidates(self.backend, query, vector, positions, self.weights.for_mode(mode), self.byline_tokens, self.byline_names)
+        named = self.named_people(query)
+        scored = score_candidates(
+            self.backend, self.without_names(query, named), vector, positions, self.weights.for_mode(mode), self.byline_tokens,
+            self.byline_names,
+        )
         if self.settings.fusion == "rrf" and mode == "hybrid":
             order = reciprocal_rank_fusion([[h.chunk for h in dense], [h.chunk for h in keyword]], k=self.settings.rrf_k)
             by_position = {c.position: c for c in scored}
             scored = [by_position[p] for p, _ in order]
-        named = self.named_people(query)
         return people_first(scored, self.about_people(named)) if named else scored
 
     def retrieve(self, question: str, k: int | None = None, mode: Mode | None = None, doc_ids: frozenset[str] | None = None) -> Retrieval:

@@ -127,3 +127,17 @@ def test_a_corpus_word_standing_in_for_an_unknown_one_names_no_author(retriever)
     author = next(name for name in retriever.people if len(name) <= 4 and name not in query.normalized)
     assert retriever.named_people(replace(query, tokens=query.tokens + (author,))) == (author,)
     assert retriever.named_people(replace(query, tokens=query.tokens + (author,), expanded=(author,))) == ()
+
+
+def test_a_named_authors_own_name_leaves_the_ranking_to_the_rest_of_the_question(retriever) -> None:
+    """Once the passages by a named author rank first, their byline's words are left out of the scoring
+    (BM25 would only favour the shortest of them); the question's other words stay."""
+    author = next(c.author for c in retriever.backend.chunks if c.author and "(" in c.author)
+    chinese = author.split("(")[0]
+    query = retriever.retrieve(f"{chinese}认为发展中国家应当怎样参与治理？", k=3).query
+    named = retriever.named_people(query)
+    stripped = retriever.without_names(query, named)
+    byline = retriever.byline_tokens(next(i for i, c in enumerate(retriever.backend.chunks) if c.author == author))
+    assert byline & set(query.tokens) and not byline & set(stripped.tokens)
+    assert {"发展中国家", "治理"} <= set(stripped.tokens)
+    assert retriever.without_names(query, ()) == query
