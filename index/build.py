@@ -74,7 +74,7 @@ def build_fingerprint(documents: list[Document], model_fingerprint: str, chunker
 
 
 # Bump when cleaning, chunking, tokenizing, the lexicon or the vocabulary changes what an unchanged corpus produces.
-CODE_REVISION = 7
+CODE_REVISION = 8
 
 
 def previous_vectors(root: Path, model_fingerprint: str) -> dict[str, np.ndarray]:

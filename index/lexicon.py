@@ -31,6 +31,8 @@ ZH_THEN_EN = re.compile(r"([\u4e00-\u9fff·]{2,24})\s*\(\s*([A-Za-z][A-Za-z0-9 .
 EN_THEN_ZH = re.compile(r"([A-Za-z][A-Za-z0-9 .,&'\-]{1,80}?)\s*\(\s*([\u4e00-\u9fff·]{2,24})\s*\)")
 WORD = re.compile(r"[a-z0-9]+(?:['\-][a-z0-9]+)*")
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+# An all-capital word of two to eight characters ("UN", "CSIS", "G20"), inside a hyphenated one too ("UN-centred").
+ACRONYM = re.compile(r"(?<![A-Za-z0-9])[A-Z][A-Z0-9]{1,7}(?![A-Za-z0-9])")
 GLOSS_NOISE = re.compile(r"\([^)]*\)|\[[^\]]*\]|^to |^a |^an |^the ")
 MAX_PHRASE_WORDS = 6
 DICTIONARY_CHOICES = 2
@@ -77,9 +79,10 @@ class Lexicon:
     phrases: dict[str, list[str]] = field(default_factory=dict)
     names: dict[str, list[str]] = field(default_factory=dict)
     variants: dict[str, list[str]] = field(default_factory=dict)
+    acronyms: dict[str, list[str]] = field(default_factory=dict)
 
     def save(self, path: Path) -> None:
-        data = {"phrases": self.phrases, "names": self.names, "variants": self.variants}
+        data = {"phrases": self.phrases, "names": self.names, "variants": self.variants, "acronyms": self.acronyms}
         path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
 
     @classmethod
@@ -87,7 +90,7 @@ class Lexicon:
         if not path.exists():
             return cls()
         data = json.loads(path.read_text(encoding="utf-8"))
-        return cls(data.get("phrases", {}), data.get("names", {}), data.get("variants", {}))
+        return cls(data.get("phrases", {}), data.get("names", {}), data.get("variants", {}), data.get("acronyms", {}))
 
     def spellings(self, tokens: Iterable[str]) -> list[str]:
         """The tokens written with the corpus's other spelling of a name they contain (布莱奇利宣言 →
@@ -102,12 +105,13 @@ class Lexicon:
     def translate(self, text: str) -> Translated:
         """Chinese tokens for the English words of a text: longest known phrase first, then names by pinyin."""
         words = [part for word in english_words(text) for part in self.parts(word)]
+        acronyms = {a.lower() for a in ACRONYM.findall(normalize(text))}
         found: list[str] = []
         covered: set[str] = set()
         i = 0
         while i < len(words):
             for n in range(min(MAX_PHRASE_WORDS, len(words) - i), 0, -1):
-                tokens = self.lookup(words[i:i + n])
+                tokens = self.acronym(words[i]) if n == 1 and words[i] in acronyms else self.lookup(words[i:i + n])
                 if tokens:
                     found.extend(tokens)
                     covered.update(part for word in words[i:i + n] for part in [word, *re.split(r"['\-]", word)])
@@ -118,6 +122,11 @@ class Lexicon:
         # Capitalized words past the first name people and bodies, which Chinese texts often write as is.
         names = {w.lower() for w in LATIN_WORD.findall(text)[1:] if w[0].isupper()}
         return Translated(list(dict.fromkeys(found)), frozenset(covered - names))
+
+    def acronym(self, word: str) -> list[str]:
+        """An all-capital word ("UN", "US", "AI") as the corpus or the dictionary spells it out, never as the
+        common word it also spells ("un-", "us")."""
+        return self.acronyms.get(word) or (self.phrases.get(word, []) if word not in FUNCTION_WORDS else [])
 
     def lookup(self, words: list[str]) -> list[str]:
         """The tokens of one run of words: as a phrase, as a name read in either order, or singular."""
@@ -181,7 +190,10 @@ def mine_pairs(texts: Iterable[str], words: Callable[[str], list[str]]) -> dict[
             chinese, english = match.group(1), match.group(2)
             key = phrase_key(english)
             if key:
-                seen.setdefault(key, Counter())["".join(words(chinese)[-span_width(english):])] += 1
+                span = words(chinese)[-span_width(english):]
+                while len(span) > 1 and len(span[0]) == 1 and english.strip().isupper():
+                    span = span[1:]  # "中美人工智能(AI)": 美 belongs to 中美, not to the name
+                seen.setdefault(key, Counter())["".join(span)] += 1
         for match in EN_THEN_ZH.finditer(norm):
             key = phrase_key(match.group(1))
             if key and len(key.split()) <= MAX_PHRASE_WORDS:
@@ -217,6 +229,8 @@ def cedict_glosses() -> dict[str, list[tuple[str, int]]]:
         kept = [s for s in senses.split("/") if s and not s.startswith(("CL:", "variant of", "old variant", "surname ", "see ", "used in"))]
         for place, sense in enumerate(kept):
             for gloss in sense.split(";"):
+                if gloss.strip().startswith("-") or gloss.strip().endswith("-"):
+                    continue  # an affix ("un-", "-ism") is not a word
                 key = phrase_key(GLOSS_NOISE.sub("", gloss.strip().lower()).strip())
                 if key and len(key.split()) <= 4:
                     glosses.setdefault(key, []).append((simplified, place))
@@ -246,6 +260,24 @@ def dictionary_phrases(frequency: Counter, tokenize: Callable[[str], list[str]])
     }
 
 
+def initials(gloss: str) -> str:
+    """The acronym of a gloss of two or more content words ("united nations" → "un"); empty otherwise."""
+    words = [w for w in gloss.split() if w not in FUNCTION_WORDS]
+    return "".join(w[0] for w in words) if len(words) >= 2 else ""
+
+
+def dictionary_acronyms(frequency: Counter, tokenize: Callable[[str], list[str]]) -> dict[str, list[str]]:
+    """Acronym → the translation the corpus uses most among the glosses it abbreviates, main senses only
+    ("un" → 联合国 by "United Nations", "uk" → 英国 by "United Kingdom")."""
+    best: dict[str, str] = {}
+    for gloss, headwords in cedict_glosses().items():
+        key = initials(gloss)
+        for headword, place in headwords if key else ():
+            if place == 0 and frequency[headword] > frequency[best.get(key, "")]:
+                best[key] = headword
+    return {key: tokenize(headword) for key, headword in best.items()}
+
+
 def add_senses(into: dict[str, int], found: list[tuple[str, int]]) -> None:
     """Keep each headword's best (lowest) sense place."""
     for headword, place in found:
@@ -255,13 +287,16 @@ def add_senses(into: dict[str, int], found: list[tuple[str, int]]) -> None:
 def build_lexicon(texts: list[str], frequency: Counter, words: Callable[[str], list[str]], tokenize: Callable[[str], list[str]]) -> Lexicon:
     """The lexicon of one corpus: its own bracketed pairs override dictionary glosses of the same phrase."""
     phrases = dictionary_phrases(frequency, tokenize)
+    acronyms = dictionary_acronyms(frequency, tokenize)
     for english, chinese in mine_pairs(texts, words).items():
         tokens = [t for t in tokenize(chinese) if t in frequency]
         if tokens:
             phrases[english] = list(dict.fromkeys(tokens))
+            if " " not in english:
+                acronyms[english] = phrases[english]  # the corpus's own reading of a bracketed word wins
     names = {
         reading: sorted(tokens, key=lambda t: (-frequency[t], t))[:DICTIONARY_CHOICES]
         for reading, tokens in pinyin_names(frequency).items()
         if len(reading) >= 4
     }
-    return Lexicon(phrases, names)
+    return Lexicon(phrases, names, acronyms=acronyms)

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from collections import Counter
 
-from index.lexicon import Lexicon, base_forms, build_lexicon, dictionary_phrases, mine_pairs, pinyin_names
+from index.lexicon import (
+    Lexicon, base_forms, build_lexicon, cedict_glosses, dictionary_acronyms, dictionary_phrases, mine_pairs, pinyin_names,
+)
 from index.tokenizing import KeywordTokenizer
 from service.query import parse_query, query_language
 
@@ -77,6 +79,37 @@ def test_dictionary_prefers_a_words_main_meaning_over_the_most_frequent(monkeypa
     assert phrases["country"] == ["国家", "国"]  # main sense first, then the corpus's use; 乡下 is a later sense
     assert "countries" not in phrases  # "two countries" does not speak for a word the dictionary glosses alone
     assert phrases["summit"] == ["峰会"]  # a word no gloss names alone draws on the compound
+
+
+def test_an_all_capital_word_is_an_acronym_not_the_common_word_it_spells() -> None:
+    lexicon = Lexicon(phrases={"us": ["我们"], "un": ["非"], "ai": ["人工智能"]}, acronyms={"us": ["美国"], "un": ["联合国"]})
+    assert lexicon.translate("What did the US and the UN-centred plan say about AI?").tokens == ["美国", "联合国", "人工智能"]
+    assert lexicon.translate("What did they tell us?").tokens == []  # "us" the pronoun is a function word
+    assert lexicon.translate("The un-noticed risk").tokens == ["非"]
+
+
+def test_acronyms_come_from_the_glosses_they_abbreviate(monkeypatch) -> None:
+    import index.lexicon as lexicon_module
+
+    glosses = {
+        "united nations": [("联合国", 0)], "united kingdom": [("英国", 0), ("联合王国", 0)], "unknown number": [("未知数", 0)],
+        "user name": [("用户名", 1)], "nations": [("各国", 0)],
+    }
+    monkeypatch.setattr(lexicon_module, "cedict_glosses", lambda: glosses)
+    frequency = Counter({"联合国": 9, "未知数": 1, "用户名": 50, "英国": 7, "各国": 30})
+    acronyms = dictionary_acronyms(frequency, lambda h: [h])
+    assert acronyms == {"un": ["联合国"], "uk": ["英国"]}  # the corpus's most used main sense; one-word glosses abbreviate nothing
+
+
+def test_dictionary_affixes_are_not_words() -> None:
+    assert "非" not in {h for h, _ in cedict_glosses().get("un", [])}  # CC-CEDICT glosses 非 as "un-"
+    assert "联合国" in {h for h, _ in cedict_glosses()["united nations"]}
+
+
+def test_an_acronyms_pair_drops_a_stray_character_before_the_name() -> None:
+    tokenizer = KeywordTokenizer()
+    assert tokenizer.words("中美人工智能")[-2:] == ["美", "人工智能"]
+    assert mine_pairs(["5月14日，中美人工智能(AI)专家对话。"], tokenizer.words)["ai"] == "人工智能"
 
 
 def test_query_language_is_the_questions_script() -> None:
