@@ -91,12 +91,14 @@ class SentenceTransformerEmbedder:
 
     def __init__(
         self, name: str, device: str = "cpu", threads: int | None = None, bulk_bf16: bool | None = None, query_onnx: bool = True,
+        query_int8: bool = True,
     ) -> None:
         self.name = name
         self.device = device
         self.threads = threads
         self.bulk_bf16 = cpu_has_bf16() if bulk_bf16 is None else bulk_bf16
         self.query_onnx = query_onnx
+        self.query_int8 = query_int8
 
     @cached_property
     def model(self):  # noqa: ANN201 - SentenceTransformer is imported lazily
@@ -152,7 +154,7 @@ class SentenceTransformerEmbedder:
         from index.onnx_query import PROBE, load_or_export
 
         reference = self.model.encode([PROBE], normalize_embeddings=True, convert_to_numpy=True)[0]
-        return load_or_export(self.model, Path(self.name), self.fingerprint, self.threads, reference)
+        return load_or_export(self.model, Path(self.name), self.fingerprint, self.threads, reference, self.query_int8)
 
     def encode_query(self, text: str) -> np.ndarray:
         encoder = self.query_encoder

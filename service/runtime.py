@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 
 def make_embedder(settings: Settings) -> SentenceTransformerEmbedder:
     return SentenceTransformerEmbedder(
-        settings.model, threads=settings.torch_threads, bulk_bf16=settings.bulk_bf16, query_onnx=settings.query_onnx
+        settings.model, threads=settings.torch_threads, bulk_bf16=settings.bulk_bf16, query_onnx=settings.query_onnx,
+        query_int8=settings.query_int8,
     )
 
 

@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     torch_threads: int | None = Field(None, ge=1)
     blas_threads: int | None = Field(1, ge=1, description="numpy's BLAS threads in a process that answers (unset: BLAS's own default)")
     query_onnx: bool = Field(True, description="encode questions with ONNX Runtime (exported from the model, checked against torch)")
+    query_int8: bool = Field(True, description="with query_onnx, quantize the exported model's weights to int8 (about twice as fast; see README)")
     bulk_bf16: bool | None = Field(None, description="bfloat16 for build-time encoding; default: when the CPU supports it")
 
     host: str = "127.0.0.1"
