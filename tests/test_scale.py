@@ -99,13 +99,23 @@ def test_milvus_holds_the_version(milvus_asker: Asker, faiss_asker: Asker, milvu
     assert np.allclose(backend.sentence_vectors(rows), faiss_asker.retriever.backend.sentence_vectors(rows), atol=1e-6)
 
 
+TIE = 1e-4
+
+
 def test_dense_search_is_the_same(milvus_asker: Asker, faiss_asker: Asker, embedder) -> None:
-    """Exact inner-product search on both sides: the same chunks in the same order, the same scores."""
+    """Exact inner-product search on both sides: the same chunks in the same order, the same scores. Two
+    chunks whose scores differ by less than float32 rounding may come in either order (each engine sums
+    the products its own way), and such a tie at the cut-off may keep either chunk."""
     for question in SAMPLE:
         vector = embedder.encode_query(question)
         ours, theirs = faiss_asker.retriever.backend.dense(vector, 50), milvus_asker.retriever.backend.dense(vector, 50)
-        assert [h.chunk for h in theirs] == [h.chunk for h in ours]
-        assert np.allclose([h.score for h in theirs], [h.score for h in ours], atol=1e-4)
+        assert np.allclose([h.score for h in theirs], [h.score for h in ours], atol=TIE)
+        score = {h.chunk: h.score for h in ours}
+        last = ours[-1].score
+        for rank, hit in enumerate(theirs):
+            if hit.chunk != ours[rank].chunk:
+                assert abs(hit.score - ours[rank].score) < TIE, (question, rank, hit, ours[rank])
+            assert abs(score.get(hit.chunk, last) - hit.score) < TIE, (question, hit)
 
 
 def test_filters_and_keyword_candidates(milvus_asker: Asker, faiss_asker: Asker, embedder) -> None:
