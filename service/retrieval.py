@@ -99,7 +99,9 @@ class Retriever:
 
     def byline_tokens(self, position: int) -> frozenset[str]:
         """The keyword tokens of a chunk's author line (empty when it has none), cut once per author."""
-        author = self.backend.chunks[position].author or ""
+        return self.author_tokens(self.backend.chunks[position].author or "")
+
+    def author_tokens(self, author: str) -> frozenset[str]:
         if author not in self._bylines:
             self._bylines[author] = frozenset(self.backend.tokenize(author)) if author else frozenset()
         return self._bylines[author]
@@ -142,13 +144,16 @@ class Retriever:
         tokens = set(query.tokens) - set(query.expanded)  # a corpus word standing in for another names no one
         return tuple(
             name for name in self.people
-            if (name in query.normalized or name in tokens if HAN.search(name) else name in latin)
+            if ((name in query.normalized or name in tokens) if HAN.search(name) else name in latin)
         )
+
+    def authors_of(self, names: tuple[str, ...]) -> frozenset[str]:
+        """The author lines that carry one of these names."""
+        return frozenset(a for name in names for a in self.people[name])
 
     def by_people(self, names: tuple[str, ...]) -> Callable[[int], bool]:
         """Whether a chunk's byline carries one of these names."""
-        authors = frozenset(a for name in names for a in self.people[name])
-        chunks = self.backend.chunks
+        authors, chunks = self.authors_of(names), self.backend.chunks
         return lambda position: chunks[position].author in authors
 
     def without_names(self, query: Query, names: tuple[str, ...]) -> Query:
@@ -156,8 +161,7 @@ class Retriever:
         first, the name only favours the shortest of them (BM25 weighs a word by the passage's length)."""
         if not names:
             return query
-        by = self.by_people(names)
-        spoken = frozenset(t for p in range(len(self.backend.chunks)) if by(p) for t in self.byline_tokens(p))
+        spoken = frozenset(t for author in self.authors_of(names) for t in self.author_tokens(author))
         return replace(query, tokens=tuple(t for t in query.tokens if t not in spoken))
 
     def about_people(self, names: tuple[str, ...]) -> Callable[[int], bool]:
