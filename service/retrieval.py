@@ -26,6 +26,8 @@ NAME_PART = re.compile(r".*[\u4e00-\u9fff].*|[A-Z][A-Za-z'\-]{3,}")
 # A transliterated name: its parts joined by "·", which the segmenter never crosses.
 DOTTED_NAME = re.compile(r"[\u4e00-\u9fff]+(?:·[\u4e00-\u9fff]+)+")
 HAN = re.compile(r"[\u4e00-\u9fff]")
+# A Latin name in brackets after its Chinese form: "伊丽莎白·西格(Elizabeth Seger)".
+LATIN_NAME = re.compile(r"\(\s*([A-Z][^()\u4e00-\u9fff,;]*?)\s*\)")
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,26 @@ def diversify(candidates: list[Candidate], k: int, margin: float) -> list[Candid
     if other is None or other.score < top[-1].score - margin:
         return top
     return top[:-1] + [other]
+
+
+def person_names(parts: tuple[str, ...], author: str) -> set[str]:
+    """The names of an author line that name its people: its Chinese names, and each bracketed Latin
+    name whole and by its family name (a given name such as "Daniel" names too many people)."""
+    names = {part for part in parts if HAN.search(part)}
+    for group in LATIN_NAME.findall(author):
+        words = group.split()
+        names.add(" ".join(words))
+        if len(words[-1]) >= 3:
+            names.add(words[-1])
+    return names
+
+
+def names_in(name: str, question: str, tokens: set[str], capitalized: set[str]) -> bool:
+    """Whether a question names this person: a Chinese name written or among its keywords, a Latin
+    family name as one of its capitalized words, a whole Latin name as written."""
+    if HAN.search(name):
+        return name in question or name in tokens
+    return name in capitalized if " " not in name else name in question
 
 
 def people_first(candidates: list[Candidate], about: Callable[[int], bool]) -> list[Candidate]:
@@ -130,22 +152,22 @@ class Retriever:
 
     @cached_property
     def people(self) -> dict[str, frozenset[str]]:
-        """Each name the index's bylines carry → the author lines that carry it."""
+        """Each name the index's bylines carry → the author lines that carry it: the Chinese names, and
+        of a bracketed Latin name ("(Elizabeth Seger)") the whole and the family name, not the given name."""
         found: dict[str, set[str]] = {}
         for position, chunk in enumerate(self.backend.chunks):
-            for name in self.byline_names(position) if chunk.author else ():
-                found.setdefault(name, set()).add(chunk.author)
+            if chunk.author:
+                for name in person_names(self.byline_names(position), normalize(chunk.author)):
+                    found.setdefault(name, set()).add(chunk.author)
         return {name: frozenset(authors) for name, authors in found.items()}
 
     def named_people(self, query: Query) -> tuple[str, ...]:
         """The byline names a question uses: a Chinese name written or translated into its keywords
-        ("Liao Lu" → 廖璐), a Latin one as a capitalized word past the first ("What does Seger argue")."""
+        ("Liao Lu" → 廖璐), a Latin family name as a capitalized word past the first ("What does Seger
+        argue"), or a whole Latin name."""
         latin = set(re.findall(r"[A-Z][A-Za-z'\-]+", query.normalized)[1:])
         tokens = set(query.tokens) - set(query.expanded)  # a corpus word standing in for another names no one
-        return tuple(
-            name for name in self.people
-            if ((name in query.normalized or name in tokens) if HAN.search(name) else name in latin)
-        )
+        return tuple(name for name in self.people if names_in(name, query.normalized, tokens, latin))
 
     def authors_of(self, names: tuple[str, ...]) -> frozenset[str]:
         """The author lines that carry one of these names."""

@@ -141,3 +141,14 @@ def test_a_named_authors_own_name_leaves_the_ranking_to_the_rest_of_the_question
     assert byline & set(query.tokens) and not byline & set(stripped.tokens)
     assert {"发展中国家", "治理"} <= set(stripped.tokens)
     assert retriever.without_names(query, ()) == query
+
+
+def test_a_given_name_alone_names_no_author(retriever) -> None:
+    """"Daniel" of "Daniel Castro" is not the byline's "Daniel Privitera": a Latin name counts by its family
+    name or whole, and a question naming someone else's family name keeps the plain ranking."""
+    from service.retrieval import LATIN_NAME
+
+    full = next(name for c in retriever.backend.chunks if c.author for name in LATIN_NAME.findall(c.author) if len(name.split()) == 2)
+    given, family = full.split()
+    assert retriever.named_people(retriever.retrieve(f"What does {given} Zhang argue about AI governance?", k=3).query) == ()
+    assert family in retriever.named_people(retriever.retrieve(f"What does {given} {family} argue about AI governance?", k=3).query)
