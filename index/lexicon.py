@@ -31,6 +31,9 @@ ZH_THEN_EN = re.compile(r"([\u4e00-\u9fff·]{2,24})\s*\(\s*([A-Za-z][A-Za-z0-9 .
 EN_THEN_ZH = re.compile(r"([A-Za-z][A-Za-z0-9 .,&'\-]{1,80}?)\s*\(\s*([\u4e00-\u9fff·]{2,24})\s*\)")
 WORD = re.compile(r"[a-z0-9]+(?:['\-][a-z0-9]+)*")
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+# English month names, written as numbers in Chinese texts ("in March 2024" → 2024年3月).
+MONTHS = {name: str(n) for n, name in enumerate(
+    "january february march april may june july august september october november december".split(), start=1)}
 # An all-capital word of two to eight characters ("UN", "CSIS", "G20"), inside a hyphenated one too ("UN-centred").
 ACRONYM = re.compile(r"(?<![A-Za-z0-9])[A-Z][A-Z0-9]{1,7}(?![A-Za-z0-9])")
 GLOSS_NOISE = re.compile(r"\([^)]*\)|\[[^\]]*\]|^to |^a |^an |^the ")
@@ -106,12 +109,18 @@ class Lexicon:
         """Chinese tokens for the English words of a text: longest known phrase first, then names by pinyin."""
         words = [part for word in english_words(text) for part in self.parts(word)]
         acronyms = {a.lower() for a in ACRONYM.findall(normalize(text))}
+        months = {w.lower() for w in LATIN_WORD.findall(normalize(text)) if w.lower() in MONTHS and w[0].isupper()}
         found: list[str] = []
         covered: set[str] = set()
         i = 0
         while i < len(words):
             for n in range(min(MAX_PHRASE_WORDS, len(words) - i), 0, -1):
-                tokens = self.acronym(words[i]) if n == 1 and words[i] in acronyms else self.lookup(words[i:i + n])
+                if n == 1 and words[i] in months:
+                    tokens = [MONTHS[words[i]], "月"]
+                elif n == 1 and words[i] in acronyms:
+                    tokens = self.acronym(words[i])
+                else:
+                    tokens = self.lookup(words[i:i + n])
                 if tokens:
                     found.extend(tokens)
                     covered.update(part for word in words[i:i + n] for part in [word, *re.split(r"['\-]", word)])

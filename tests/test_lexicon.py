@@ -101,6 +101,13 @@ def test_acronyms_come_from_the_glosses_they_abbreviate(monkeypatch) -> None:
     assert acronyms == {"un": ["联合国"], "uk": ["英国"]}  # the corpus's most used main sense; one-word glosses abbreviate nothing
 
 
+def test_a_capitalized_month_is_written_as_chinese_texts_write_it() -> None:
+    lexicon = Lexicon(phrases={"march": ["迈向"], "adopt": ["采纳"], "may": ["可能"]})
+    assert lexicon.translate("What did the UN adopt in March 2024?").tokens == ["采纳", "3", "月"]  # 2024年3月
+    assert lexicon.translate("Which treaty opened for signature in May?").tokens == ["5", "月"]
+    assert lexicon.translate("Troops march on; it may rain.").tokens == ["迈向"]  # lower case: the verb, and a function word
+
+
 def test_dictionary_affixes_are_not_words() -> None:
     assert "非" not in {h for h, _ in cedict_glosses().get("un", [])}  # CC-CEDICT glosses 非 as "un-"
     assert "联合国" in {h for h, _ in cedict_glosses()["united nations"]}
