@@ -10,6 +10,7 @@ from typing import Protocol
 
 import numpy as np
 
+from index.cpu import cpu_flags
 from index.model_files import verify_checksums
 
 WEIGHT_SUFFIXES = (".bin", ".safetensors", ".onnx", ".pt")
@@ -75,11 +76,7 @@ def model_fingerprint(name: str) -> str:
 
 def cpu_has_bf16() -> bool:
     """Whether this CPU computes bfloat16 natively (AVX512-BF16 or AMX), where bulk encoding runs twice as fast."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
+    return bool({"avx512_bf16", "amx_bf16"} & cpu_flags())
 
 
 class SentenceTransformerEmbedder:

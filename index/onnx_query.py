@@ -21,6 +21,7 @@ import warnings
 from collections.abc import Callable
 from pathlib import Path
 
+from index.cpu import cpu_flags
 from index.model_files import seal, sealed
 
 import numpy as np
@@ -30,16 +31,12 @@ log = logging.getLogger(__name__)
 PROBE = "首尔峰会的主题是什么？ What did the Bletchley declaration say?"
 MIN_AGREEMENT = 0.9999
 MIN_INT8_AGREEMENT = 0.99
-VNNI_FLAGS = ("avx512_vnni", "avx_vnni", "amx_int8")
+VNNI_FLAGS = frozenset({"avx512_vnni", "avx_vnni", "amx_int8"})
 
 
 def cpu_has_vnni() -> bool:
-    """Whether this CPU multiplies int8 without saturating (VNNI or AMX), from /proc/cpuinfo."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace").split()
-    except OSError:
-        return False
-    return any(flag in flags for flag in VNNI_FLAGS)
+    """Whether this CPU multiplies int8 without saturating (VNNI or AMX)."""
+    return bool(VNNI_FLAGS & cpu_flags())
 
 
 def replace_atomically(target: Path, write: Callable[[str], None]) -> None:
