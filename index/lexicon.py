@@ -107,9 +107,10 @@ class Lexicon:
 
     def translate(self, text: str) -> Translated:
         """Chinese tokens for the English words of a text: longest known phrase first, then names by pinyin."""
-        words = [part for word in english_words(text) for part in self.parts(word)]
-        acronyms = {a.lower() for a in ACRONYM.findall(normalize(text))}
-        months = {w.lower() for w in LATIN_WORD.findall(normalize(text)) if w.lower() in MONTHS and w[0].isupper()}
+        norm = normalize(text)
+        words = [part for word in english_words(norm) for part in self.parts(word)]
+        acronyms = {a.lower() for a in ACRONYM.findall(norm)}
+        months = {w.lower() for w in LATIN_WORD.findall(norm) if w.lower() in MONTHS and w[0].isupper()}
         found: list[str] = []
         covered: set[str] = set()
         i = 0
