@@ -129,8 +129,11 @@ class Retriever:
         return self._bylines[author]
 
     def byline_names(self, position: int) -> tuple[str, ...]:
-        """A chunk's author names as the text writes them ("邓肯·卡斯-贝格斯", "Duncan Cass-Beggs"), cut once per author."""
-        author = self.backend.chunks[position].author or ""
+        """A chunk's author names as the text writes them ("邓肯·卡斯-贝格斯", "Duncan Cass-Beggs")."""
+        return self.names_of(self.backend.chunks[position].author or "")
+
+    def names_of(self, author: str) -> tuple[str, ...]:
+        """The name parts of an author line, cut once per author."""
         if author not in self._names:
             self._names[author] = tuple(n for n in BYLINE_SEPARATORS.split(normalize(author)) if len(n) >= 2 and NAME_PART.fullmatch(n))
         return self._names[author]
@@ -139,7 +142,7 @@ class Retriever:
     def author_names(self) -> dict[str, tuple[str, ...]]:
         """Each transliterated author name of the index's bylines ("莉安托涅特·蔡") with its keyword tokens
         (names without "·" are in the tokenizer's dictionary and cut whole anyway)."""
-        names = {n for c in self.backend.chunks if c.author for n in DOTTED_NAME.findall(normalize(c.author))}
+        names = {dotted for name in self.people for dotted in DOTTED_NAME.findall(name)}
         return {n: tuple(self.backend.tokenize(n)) for n in sorted(names)}
 
     def with_author_names(self, query: Query) -> Query:
@@ -155,10 +158,9 @@ class Retriever:
         """Each name the index's bylines carry → the author lines that carry it: the Chinese names, and
         of a bracketed Latin name ("(Elizabeth Seger)") the whole and the family name, not the given name."""
         found: dict[str, set[str]] = {}
-        for position, chunk in enumerate(self.backend.chunks):
-            if chunk.author:
-                for name in person_names(self.byline_names(position), normalize(chunk.author)):
-                    found.setdefault(name, set()).add(chunk.author)
+        for author in {c.author for c in self.backend.chunks if c.author}:
+            for name in person_names(self.names_of(author), normalize(author)):
+                found.setdefault(name, set()).add(author)
         return {name: frozenset(authors) for name, authors in found.items()}
 
     def named_people(self, query: Query) -> tuple[str, ...]:
