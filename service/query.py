@@ -30,7 +30,7 @@ SCAFFOLDING = re.compile(
     re.IGNORECASE,
 )
 TIME_CUE = re.compile(
-    r"何时|什么时候|何年|哪一?[年月天日号]|几[月号年]|^\W*(?:and |but |so )?when\b|\b(?:what|which) (?:year|month|date|day)\b"
+    r"何时|什么时[候间]|什么日期|哪个时间|何年|哪一?[年月天日号]|几[月号年]|^\W*(?:and |but |so )?when\b|\b(?:what|which) (?:year|month|date|day)\b"
     r"|\bsince when\b|\bhow long ago\b", re.IGNORECASE
 )
 NUMBER_CUE = re.compile(rf"多少|(?<!哪)几[{CLASSIFIER}]|第几|\bhow (?:many|much)\b", re.IGNORECASE)
@@ -69,6 +69,10 @@ class Query:
     unit: str | None = None
     grain: TimeGrain | None = None
     expanded: tuple[str, ...] = ()
+
+
+# "除了何时…之外": an interrogative inside an "apart from" clause names what is set aside, not what is asked.
+SET_ASIDE = re.compile(r"(?<![消删排清解免去剔废拆破根])除了?(?!非)[^，,。？?]{1,30}?(?:之外|以外|外)")
 
 
 def answer_type(normalized: str) -> AnswerType | None:
@@ -124,10 +128,11 @@ def parse_query(
         translated = tuple(t for t in found.tokens if t not in tokens)
     else:
         translated = ()
-    focus = tuple(dict.fromkeys(t for phrase in focus_text(normalized) for t in tokenize(phrase) if len(t) >= 2))
+    asked = SET_ASIDE.sub(" ", normalized)
+    focus = tuple(dict.fromkeys(t for phrase in focus_text(asked) for t in tokenize(phrase) if len(t) >= 2))
     if spellings is not None:
         translated += tuple(v for v in spellings([*tokens, *translated]) if v not in tokens and v not in translated)
     return Query(
-        question, normalized, tuple(tokens) + translated, bool(LIST_CUE.search(normalized)), answer_type(normalized), focus,
-        bool(REASON_CUE.search(normalized)), language, translated, count_unit(normalized), time_grain(normalized),
+        question, normalized, tuple(tokens) + translated, bool(LIST_CUE.search(normalized)), answer_type(asked), focus,
+        bool(REASON_CUE.search(normalized)), language, translated, count_unit(asked), time_grain(asked),
     )

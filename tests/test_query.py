@@ -36,6 +36,14 @@ def test_answer_type_cues() -> None:
     assert parse_query("When was the Seoul summit held?", cut).answer_type == "time"
     assert parse_query("In which year was it founded?", cut).answer_type == "time"
     assert parse_query("What should a country respect when providing AI services?", cut).answer_type is None
+    assert parse_query("报告是在什么时间发布的", cut).answer_type == "time"
+
+
+def test_an_interrogative_set_aside_by_an_apart_from_clause_is_not_asked() -> None:
+    set_aside = parse_query("除了何时允许开发超级智能之外，人类还必须回答的第二个问题是什么？", cut)
+    assert set_aside.answer_type is None
+    assert parse_query("除了人类监督之外，何时开始规模化监督？", cut).answer_type == "time"
+    assert parse_query("法案将消除哪一年颁布的法律中的障碍？", cut).answer_type == "time"
     assert parse_query("应坚持哪几项原则", cut).wants_list
 
 
