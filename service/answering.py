@@ -29,6 +29,8 @@ GRAIN_EXPRESSION = {
     "day": re.compile(r"\d{1,2}\s*[日号]|[一二三四五六七八九十]{1,3}[日号]|[昨今明前后]天|[昨今明前]日"),
 }
 EVIDENCE_PASSAGES = 3
+# Connectives that state a cause or a consequence.
+CAUSAL = re.compile(r"因为|由于|因此|所以|因而|从而|导致|原因|在于|意味着|使得|以免|以防|否则")
 FOCUS_MISSING_SHARE = 0.5
 
 
@@ -107,12 +109,22 @@ def select(backend: SearchBackend, candidates: list[AnswerSentence], query: Quer
     """The best few sentences (more for a list question), in reading order of their passages.
 
     A "why" question's best match usually restates it; the reason sits in the sentences
-    around it, so those come along."""
+    around it or in a sentence of the same passage that says why, so those come along."""
     if query.wants_reason and candidates:
-        chosen = with_neighbours(backend, candidates[0])
+        chosen = with_reasons(backend, candidates)
     else:
         chosen = candidates[: policy.max_list_sentences if query.wants_list else policy.max_sentences]
     return sorted(chosen, key=lambda s: (s.passage, s.sentence.start))
+
+
+def with_reasons(backend: SearchBackend, candidates: list[AnswerSentence]) -> list[AnswerSentence]:
+    """The best sentence, the sentences around it, and the best-scored sentence of its passage that
+    states a cause or consequence (由于, 因此, 意味着 ...): a reason often sits further on than one sentence."""
+    chosen = with_neighbours(backend, candidates[0])
+    taken = {s.position for s in chosen}
+    causal = (s for s in candidates[1:] if s.passage == candidates[0].passage and CAUSAL.search(s.sentence.embed_text))
+    extra = next((s for s in causal if s.position not in taken), None)
+    return [*chosen, extra] if extra else chosen
 
 
 def with_neighbours(backend: SearchBackend, best: AnswerSentence) -> list[AnswerSentence]:

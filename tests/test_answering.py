@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import shutil
+from types import SimpleNamespace
 
 import numpy as np
 
 from index.build import build_index
 from index.chunking import Sentence
-from service.answering import AnswerPolicy, AnswerSentence, asks, judge
+from service.answering import AnswerPolicy, AnswerSentence, asks, judge, select
 from service.asking import Asker
 from service.query import parse_query
 from service.ranking import zscore
@@ -83,6 +84,19 @@ def test_the_focus_is_missing_when_its_rarer_words_are(asker: Asker) -> None:
     assert set(query.focus) == {"会员", "企业"} and weights["会员"] > weights["企业"]
     assert not judge(query, evidence("基金会有60家企业。"), 1.0, AnswerPolicy(), weights).answerable
     assert judge(query, evidence("基金会有60家会员。"), 1.0, AnswerPolicy(), weights).answerable
+
+
+def test_a_why_answer_brings_the_sentence_of_its_passage_that_says_why() -> None:
+    texts = ["合作的风险评估如下。", "基础设施合作有巨大益处。", "它位于系统外部。", "各方都在推进研发。", "由于基础设施用途广泛，合作可能被滥用。", "另一段里因此也有原因。"]
+    chunks = [0, 0, 0, 0, 0, 1]
+    sentences = [Sentence("d", 10 * i, 10 * i + len(t), t, c, t) for i, (t, c) in enumerate(zip(texts, chunks))]
+    backend = SimpleNamespace(sentences=sentences)
+    scored = [(1, 9.0), (5, 6.0), (4, 5.0), (3, 4.0)]  # best first; sentence 5 is of another passage
+    candidates = [AnswerSentence(sentences[i], 1 + chunks[i], score, i) for i, score in scored]
+    why = select(backend, candidates, parse_query("为什么基础设施合作风险较高？", list), AnswerPolicy())
+    assert [s.position for s in why] == [0, 1, 2, 4]  # the best, its neighbours, the causal sentence, in reading order
+    what = select(backend, candidates, parse_query("基础设施合作有什么益处？", list), AnswerPolicy())
+    assert [s.position for s in what] == [1, 5]
 
 
 def test_a_documents_own_question_is_never_an_answer(asker: Asker) -> None:
