@@ -29,6 +29,7 @@ GRAIN_EXPRESSION = {
     "day": re.compile(r"\d{1,2}\s*[日号]|[一二三四五六七八九十]{1,3}[日号]|[昨今明前后]天|[昨今明前]日"),
 }
 EVIDENCE_PASSAGES = 3
+INTRODUCES = re.compile(r"[:：]\s*$")
 # Connectives that state a cause or a consequence.
 CAUSAL = re.compile(r"因为|由于|因此|所以|因而|从而|导致|原因|在于|意味着|使得|以免|以防|否则")
 FOCUS_MISSING_SHARE = 0.5
@@ -114,7 +115,22 @@ def select(backend: SearchBackend, candidates: list[AnswerSentence], query: Quer
         chosen = with_reasons(backend, candidates)
     else:
         chosen = candidates[: policy.max_list_sentences if query.wants_list else policy.max_sentences]
+    chosen = with_continuations(backend, chosen)
     return sorted(chosen, key=lambda s: (s.passage, s.sentence.start))
+
+
+def with_continuations(backend: SearchBackend, chosen: list[AnswerSentence]) -> list[AnswerSentence]:
+    """A sentence that ends in a colon announces what follows ("白皮书将按以下版本发布："): the next
+    sentence of its passage comes along, since the colon alone answers nothing."""
+    taken = {s.position for s in chosen}
+    extra = []
+    for s in chosen:
+        after = s.position + 1
+        if INTRODUCES.search(s.sentence.text) and after < len(backend.sentences) and after not in taken:
+            if backend.sentences[after].chunk == s.sentence.chunk:
+                extra.append(AnswerSentence(backend.sentences[after], s.passage, s.score, after))
+                taken.add(after)
+    return chosen + extra
 
 
 def with_reasons(backend: SearchBackend, candidates: list[AnswerSentence]) -> list[AnswerSentence]:

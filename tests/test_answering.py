@@ -99,6 +99,18 @@ def test_a_why_answer_brings_the_sentence_of_its_passage_that_says_why() -> None
     assert [s.position for s in what] == [1, 5]
 
 
+def test_a_sentence_that_ends_in_a_colon_brings_what_it_announces() -> None:
+    texts = ["白皮书将按以下版本发布：", "2023 年：第一版 - 印度尼西亚、菲律宾和新加坡", "其他内容。", "如下：", "下一段的开头。"]
+    chunks = [0, 0, 0, 0, 1]
+    sentences = [Sentence("d", 30 * i, 30 * i + len(t), t, c, t) for i, (t, c) in enumerate(zip(texts, chunks))]
+    backend = SimpleNamespace(sentences=sentences)
+    candidates = [AnswerSentence(sentences[i], 1, 9.0 - i, i) for i in (0, 2, 3)]
+    chosen = select(backend, candidates, parse_query("第一版涵盖什么国家？", list), AnswerPolicy(max_sentences=2))
+    assert [s.position for s in chosen] == [0, 1, 2]
+    # the colon ends its passage: the next passage's first sentence is not what it announces
+    assert [s.position for s in select(backend, candidates[2:], parse_query("有哪些？", list), AnswerPolicy())] == [3]
+
+
 def test_a_documents_own_question_is_never_an_answer(asker: Asker) -> None:
     assert asks("首次中美人工智能政府间对话成果如何?") and asks("他问：“为什么？”") and asks("Why? ")
     assert not asks("会议在瑞士日内瓦举行。") and not asks("“是否可行？”他认为可行。")
