@@ -158,8 +158,8 @@ class Retriever:
         """Each name the index's bylines carry → the author lines that carry it: the Chinese names, and
         of a bracketed Latin name ("(Elizabeth Seger)") the whole and the family name, not the given name."""
         found: dict[str, set[str]] = {}
-        for author in {c.author for c in self.backend.chunks if c.author}:
-            for name in person_names(self.names_of(author), normalize(author)):
+        for author in sorted({c.author for c in self.backend.chunks if c.author}):
+            for name in sorted(person_names(self.names_of(author), normalize(author))):
                 found.setdefault(name, set()).add(author)
         return {name: frozenset(authors) for name, authors in found.items()}
 
