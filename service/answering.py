@@ -16,18 +16,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from index.backend import SearchBackend, SentenceRecord
+from service.answer_types import GRAIN_EXPRESSION, NUMBER_EXPRESSION, TIME_EXPRESSION, counted
 from service.query import Query
 from service.ranking import zscore
 from service.retrieval import Passage, Retrieval
 
-TIME_EXPRESSION = re.compile(r"\d{4}|\d{1,2}月|\d{1,2}日|[一二三四五六七八九十〇零]{2,4}年|[上下本今去明前]年|年[初底中末]|世纪|年代|[春夏秋冬]季")
-NUMBER_EXPRESSION = re.compile(r"\d|[一二三四五六七八九十百千万亿两]")
-NUMERAL = r"(?:\d[\d,.]*|[一二三四五六七八九十百千万亿两]+)"
-GRAIN_EXPRESSION = {
-    "year": re.compile(r"\d{4}|[〇零一二三四五六七八九]{4}\s*年|[上下本今去明前]年"),
-    "month": re.compile(r"\d{1,2}\s*月|[一二三四五六七八九十]{1,3}月|[上下本]个?月"),
-    "day": re.compile(r"\d{1,2}\s*[日号]|[一二三四五六七八九十]{1,3}[日号]|[昨今明前后]天|[昨今明前]日"),
-}
 EVIDENCE_PASSAGES = 3
 INTRODUCES = re.compile(r"[:：]\s*$")
 # Connectives that state a cause or a consequence.
@@ -161,13 +154,6 @@ def covered_share(backend: SearchBackend, query: Query, passages: list[Passage])
     present = (backend.keyword_matrix(tokens, positions, "chunk") > 0).any(axis=1)
     idf = backend.keyword_idf(tokens)
     return float((idf * present).sum() / idf.sum()) if idf.sum() > 0 else 0.0
-
-
-def counted(unit: str) -> re.Pattern[str]:
-    """A count in the question's measure word: "16家", "二十 多 个", "第4"."""
-    if unit == "第":
-        return re.compile(rf"第\s*{NUMERAL}")
-    return re.compile(rf"{NUMERAL}\s*(?:多|余)?\s*{unit}")
 
 
 def judge(

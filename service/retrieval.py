@@ -13,6 +13,7 @@ from index.backend import ChunkRecord, SearchBackend, SentenceRecord
 from index.embedding import Embedder
 from index.normalize import normalize
 from service.expansion import WordNeighbours
+from service.answer_types import answer_pattern
 from service.fusion import reciprocal_rank_fusion
 from service.query import Query, parse_query
 from service.ranking import Candidate, ScoredSentence, Weights, score_candidates
@@ -62,6 +63,15 @@ class Retrieval:
     query: Query
     candidates: list[Candidate]
     passages: list[Passage]
+
+
+def favour_answer_type(candidates: list[Candidate], pattern: re.Pattern[str] | None, chunks: list[ChunkRecord], bonus: float) -> list[Candidate]:
+    """The passages that hold what the question's kind asks for (a time, a count) gain `bonus`; the
+    order is then by score again. A "when" question's answer names a time, its near misses often none."""
+    if pattern is None or not bonus:
+        return candidates
+    raised = [replace(c, score=c.score + bonus) if pattern.search(chunks[c.position].embed_text) else c for c in candidates]
+    return sorted(raised, key=lambda c: -c.score)
 
 
 def diversify(candidates: list[Candidate], k: int, margin: float) -> list[Candidate]:
@@ -211,6 +221,7 @@ class Retriever:
             order = reciprocal_rank_fusion([[h.chunk for h in dense], [h.chunk for h in keyword]], k=self.settings.rrf_k)
             by_position = {c.position: c for c in scored}
             scored = [by_position[p] for p, _ in order]
+        scored = favour_answer_type(scored, answer_pattern(query), self.backend.chunks, self.settings.weight_answer_type)
         return people_first(scored, self.about_people(named)) if named else scored
 
     def retrieve(self, question: str, k: int | None = None, mode: Mode | None = None, doc_ids: frozenset[str] | None = None) -> Retrieval:

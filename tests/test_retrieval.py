@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import re
+from types import SimpleNamespace
 
+from service.answer_types import answer_pattern
 from service.fusion import reciprocal_rank_fusion
+from service.query import parse_query
+from service.ranking import Candidate
+from service.retrieval import favour_answer_type
 
 SEOUL = "000_4a4f11ac61068251"
 BLETCHLEY_NEWS = "001_3760a4cddfae1401"
@@ -155,3 +160,18 @@ def test_a_given_name_alone_names_no_author(retriever) -> None:
     given, family = full.split()
     assert retriever.named_people(retriever.retrieve(f"What does {given} Zhang argue about AI governance?", k=3).query) == ()
     assert family in retriever.named_people(retriever.retrieve(f"What does {given} {family} argue about AI governance?", k=3).query)
+
+
+def test_a_passage_holding_what_a_when_or_how_many_question_asks_for_gains() -> None:
+    texts = ["倡议提出了中国方案。", "倡议为全球治理提出了11项主张。", "倡议于2023年10月发布。"]
+    chunks = [SimpleNamespace(embed_text=t) for t in texts]
+    candidates = [Candidate(i, "d", score, ()) for i, score in enumerate((3.0, 2.5, 2.2))]
+
+    def order(question: str, bonus: float = 1.0) -> list[int]:
+        query = parse_query(question, list)
+        return [c.position for c in favour_answer_type(candidates, answer_pattern(query), chunks, bonus)]
+
+    assert order("倡议一共提出了多少项主张？") == [1, 0, 2]  # "11项" counts in the asked measure word
+    assert order("倡议是哪一年发布的？") == [2, 0, 1]
+    assert order("倡议是哪一年发布的？", bonus=0.0) == [0, 1, 2]
+    assert order("倡议提出了什么方案？") == [0, 1, 2]  # no kind of answer asked for: the order stands
