@@ -26,6 +26,8 @@ INTRODUCES = re.compile(r"[:：]\s*$")
 # Connectives that state a cause or a consequence.
 CAUSAL = re.compile(r"因为|由于|因此|所以|因而|从而|导致|原因|在于|意味着|使得|以免|以防|否则")
 FOCUS_MISSING_SHARE = 0.5
+# A word that at most about one passage in twenty holds (IDF over the passages) names the question's subject.
+SUBJECT_IDF = 3.0
 
 
 @dataclass(frozen=True)
@@ -156,11 +158,30 @@ def covered_share(backend: SearchBackend, query: Query, passages: list[Passage])
     return float((idf * present).sum() / idf.sum()) if idf.sum() > 0 else 0.0
 
 
+def carries(text: str, focus_weight: dict[str, float]) -> bool:
+    """Whether a text holds the words that carry most of the focus's weight (IDF: "会员企业" lacks its
+    rare word 会员 though 企业 is there)."""
+    present = sum(w for f, w in focus_weight.items() if f in text.lower())
+    return present >= (1 - FOCUS_MISSING_SHARE) * sum(focus_weight.values())
+
+
+def subject_words(backend: SearchBackend, query: Query) -> tuple[str, ...]:
+    """The question's own rare words beside its focus (OpenAI in "OpenAI现任首席执行官是谁"): the
+    keywords, not translated or expanded ones, that at most about one passage in twenty holds."""
+    own = [t for t in dict.fromkeys(query.tokens) if t not in query.translated and t not in query.expanded]
+    own = [t for t in own if not any(t in f or f in t for f in query.focus)]
+    if not query.focus or not own:
+        return ()
+    return tuple(t for t, idf in zip(own, backend.keyword_idf(own).tolist()) if idf >= SUBJECT_IDF)
+
+
 def judge(
     query: Query, evidence: list[AnswerSentence], confidence: float, policy: AnswerPolicy, focus_weight: dict[str, float] | None = None,
+    subject: tuple[str, ...] = (),
 ) -> Verdict:
     """Check the evidence against what the question asks for. The focus counts as missing when the words
-    the evidence lacks carry most of its weight (IDF: "会员企业" lacks its rare word 会员 though 企业 is there)."""
+    the evidence lacks carry most of its weight; when the question also names a subject, one sentence must
+    say the focus together with it ("智谱AI首席执行官张鹏" does not answer who heads OpenAI)."""
     texts = [s.sentence.embed_text for s in evidence]
     problems = []
     if not query.normalized.strip():
@@ -175,10 +196,11 @@ def judge(
         problems.append(f"asks how many {query.unit}; the evidence counts none")
     if query.grain and query.answer_type == "time" and not any(GRAIN_EXPRESSION[query.grain].search(t) for t in texts):
         problems.append(f"asks which {query.grain}; the evidence names none")
-    missing = [f for f in query.focus if not any(f in t for t in texts)]
     weight = focus_weight or {f: 1.0 for f in query.focus}
-    if query.focus and sum(weight[f] for f in missing) > FOCUS_MISSING_SHARE * sum(weight[f] for f in query.focus):
+    if query.focus and not carries(" ".join(texts), weight):
         problems.append(f"the evidence does not mention {'/'.join(query.focus)}")
+    elif query.focus and subject and not any(carries(t, weight) and any(s in t.lower() for s in subject) for t in texts):
+        problems.append(f"no evidence sentence says {'/'.join(query.focus)} of {'/'.join(subject)}")
     if confidence < policy.min_confidence:
         problems.append(f"the passages cover too little of the question ({confidence:.2f})")
     return Verdict(confidence, tuple(problems))
@@ -190,7 +212,8 @@ def compose(backend: SearchBackend, retrieval: Retrieval, policy: AnswerPolicy) 
     confidence = covered_share(backend, retrieval.query, retrieval.passages)
     evidence = [AnswerSentence(e.sentence, p.rank, e.score) for p in retrieval.passages[:EVIDENCE_PASSAGES] for e in p.evidence]
     focus = list(retrieval.query.focus)
-    verdict = judge(retrieval.query, evidence, confidence, policy, dict(zip(focus, backend.keyword_idf(focus).tolist())))
+    focus_weight = dict(zip(focus, backend.keyword_idf(focus).tolist()))
+    verdict = judge(retrieval.query, evidence, confidence, policy, focus_weight, subject_words(backend, retrieval.query))
     if not verdict.answerable:
         return None, verdict
     chosen = select(backend, candidates, retrieval.query, policy)

@@ -9,7 +9,7 @@ import numpy as np
 
 from index.build import build_index
 from index.chunking import Sentence
-from service.answering import AnswerPolicy, AnswerSentence, asks, judge, select
+from service.answering import AnswerPolicy, AnswerSentence, asks, judge, select, subject_words
 from service.asking import Asker
 from service.query import parse_query
 from service.ranking import zscore
@@ -84,6 +84,19 @@ def test_the_focus_is_missing_when_its_rarer_words_are(asker: Asker) -> None:
     assert set(query.focus) == {"会员", "企业"} and weights["会员"] > weights["企业"]
     assert not judge(query, evidence("基金会有60家企业。"), 1.0, AnswerPolicy(), weights).answerable
     assert judge(query, evidence("基金会有60家会员。"), 1.0, AnswerPolicy(), weights).answerable
+
+
+def test_the_focus_must_be_said_of_the_questions_subject(asker: Asker) -> None:
+    backend = asker.retriever.backend
+    query = parse_query("星河公司的首席执行官是谁？", backend.tokenize)
+    subject = subject_words(backend, query)
+    assert subject == ("星河",)  # 公司 is in too many passages to name anyone; the focus is not the subject
+    weights = dict(zip(query.focus, backend.keyword_idf(list(query.focus)).tolist()))
+    elsewhere = evidence("星河公司于2020年成立。", "另一家公司的首席执行官张三表示支持。")
+    refused = judge(query, elsewhere, 1.0, AnswerPolicy(), weights, subject)
+    assert not refused.answerable and "星河" in refused.problems[0]
+    assert judge(query, elsewhere, 1.0, AnswerPolicy(), weights).answerable  # without the subject check it would answer
+    assert judge(query, evidence("星河公司首席执行官李四表示支持。"), 1.0, AnswerPolicy(), weights, subject).answerable
 
 
 def test_a_why_answer_brings_the_sentence_of_its_passage_that_says_why() -> None:
