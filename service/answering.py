@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from index.backend import SearchBackend, SentenceRecord
-from service.answer_types import GRAIN_EXPRESSION, NUMBER_EXPRESSION, TIME_EXPRESSION, counted
+from service.answer_types import GRAIN_EXPRESSION, MONEY_EXPRESSION, NUMBER_EXPRESSION, TIME_EXPRESSION, counted
 from service.query import Query
 from service.ranking import zscore
 from service.retrieval import Passage, Retrieval
@@ -190,6 +190,8 @@ def judge(
         problems.append("no evidence")
     if query.answer_type == "time" and not any(TIME_EXPRESSION.search(t) for t in texts):
         problems.append("asks when; the evidence names no time")
+    if query.answer_type == "money" and not any(MONEY_EXPRESSION.search(t) for t in texts):
+        problems.append("asks how much money; the evidence names no sum")
     if query.answer_type == "number" and not any(NUMBER_EXPRESSION.search(t) for t in texts):
         problems.append("asks how many; the evidence gives no number")
     elif query.unit and not any(counted(query.unit).search(t) for t in texts):

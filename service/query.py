@@ -11,7 +11,7 @@ from typing import Literal
 from index.lexicon import Translated
 from index.normalize import fold, normalize, to_simplified
 
-AnswerType = Literal["time", "number"]
+AnswerType = Literal["time", "number", "money"]
 TimeGrain = Literal["day", "month", "year"]
 Language = Literal["zh-Hans", "zh-Hant", "en", "und"]
 HAN_CHAR = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -33,10 +33,19 @@ TIME_CUE = re.compile(
     r"何时|什么时[候间]|什么日期|哪个时间|何年|哪一?[年月天日号]|几[月号年]|^\W*(?:and |but |so )?when\b|\b(?:what|which) (?:year|month|date|day)\b"
     r"|\bsince when\b|\bhow long ago\b", re.IGNORECASE
 )
+# A sum of money: "多少罚款", "经费是多少", "how much money".
+MONEY_WORDS = "钱|资金|经费|预算|罚款|罚金|投资|拨款|资助|融资|金额|费用|美元|欧元|英镑|日元|人民币"
+MONEY_CUE = re.compile(
+    rf"多少(?:{MONEY_WORDS})|(?:{MONEY_WORDS})[\u4e00-\u9fff]{{0,4}}(?:是|为|有|达)多少|\bhow much (?:money|funding|cash)\b"
+    r"|\bhow (?:much|many) (?:dollars|euros|pounds|yuan)\b",
+    re.IGNORECASE,
+)
 NUMBER_CUE = re.compile(rf"多少|(?<!哪)几[{CLASSIFIER}]|第几|\bhow (?:many|much)\b", re.IGNORECASE)
 # What a count is of ("多少家" → 家, "第几" → 第) and how fine a time is asked for ("哪一天" → day).
 COUNTED = "个位家名项次种类条点件座届篇台部"
 COUNT_UNIT = re.compile(rf"(?:多少|(?<!哪)几)\s*([{COUNTED}])|(第)几")
+ENGLISH_UNITS = {"hours": "小时", "minutes": "分钟", "days": "天", "weeks": "周", "months": "个月", "years": "年", "times": "次"}
+ENGLISH_COUNT = re.compile(rf"\bhow many ({'|'.join(ENGLISH_UNITS)})\b", re.IGNORECASE)
 TIME_GRAIN = (
     ("day", re.compile(r"哪一?[天日号]|几[日号]|\bwhat (?:day|date)\b|\bon which (?:day|date)\b", re.IGNORECASE)),
     ("month", re.compile(r"哪一?个?月|几月|\b(?:what|which) month\b", re.IGNORECASE)),
@@ -78,15 +87,21 @@ SET_ASIDE = re.compile(r"(?<![消删排清解免去剔废拆破根])除了?(?!�
 def answer_type(normalized: str) -> AnswerType | None:
     if TIME_CUE.search(normalized):
         return "time"
+    if MONEY_CUE.search(normalized):
+        return "money"
     if NUMBER_CUE.search(normalized):
         return "number"
     return None
 
 
 def count_unit(normalized: str) -> str | None:
-    """The measure word a "how many" question counts in (家, 个, 项 ...), or 第 for "which place"."""
+    """The measure word a "how many" question counts in (家, 个, 项 ...), or 第 for "which place"; in
+    English, the units of time and "times", which Chinese counts with measure words of their own."""
     match = COUNT_UNIT.search(normalized)
-    return (match.group(1) or match.group(2)) if match else None
+    if match:
+        return match.group(1) or match.group(2)
+    english = ENGLISH_COUNT.search(normalized)
+    return ENGLISH_UNITS[english.group(1).lower()] if english else None
 
 
 def time_grain(normalized: str) -> TimeGrain | None:

@@ -70,6 +70,13 @@ def test_a_count_must_come_in_the_questions_measure_word() -> None:
     assert not refused.answerable and "家" in refused.problems[0]
 
 
+def test_a_how_much_money_question_needs_a_sum() -> None:
+    assert verdict_of("该项目获得了多少资金？", "项目获得了 1.5 亿元资助。").answerable
+    assert verdict_of("How much money did the lab commit?", "实验室承诺投入 $10 million。").answerable
+    refused = verdict_of("该项目获得了多少资金？", "项目于2023年启动，有12个成员。")  # numbers, but no sum
+    assert not refused.answerable and "money" in refused.problems[0]
+
+
 def test_a_when_question_needs_a_time_as_fine_as_it_asks() -> None:
     assert parse_query("自哪一天起施行", list).grain == "day" and parse_query("是在哪一年哪一月发布的", list).grain == "month"
     assert verdict_of("峰会在哪一天召开", "峰会于5月21日召开。").answerable

@@ -37,6 +37,10 @@ def test_answer_type_cues() -> None:
     assert parse_query("In which year was it founded?", cut).answer_type == "time"
     assert parse_query("What should a country respect when providing AI services?", cut).answer_type is None
     assert parse_query("报告是在什么时间发布的", cut).answer_type == "time"
+    assert parse_query("研究所每年的经费预算是多少？", cut).answer_type == "money"
+    assert parse_query("How much money did the lab commit to the programme?", cut).answer_type == "money"
+    assert parse_query("How many hours did the dialogue last?", cut).unit == "小时"  # a measure word in Chinese
+    assert parse_query("How many countries signed it?", cut).unit is None
 
 
 def test_an_interrogative_set_aside_by_an_apart_from_clause_is_not_asked() -> None:
