@@ -32,7 +32,8 @@ def counted(unit: str) -> re.Pattern[str]:
 
 def answer_pattern(query: Query) -> re.Pattern[str] | None:
     """What a passage that answers this question must hold, if its kind says: a time as fine as asked,
-    a count in the asked measure word, or digits for a bare "how many" (一 alone is in too many words)."""
+    a sum of money, a count in the asked measure word, or digits for a bare "how many" (一 alone is in
+    too many words)."""
     if query.answer_type == "time":
         return GRAIN_EXPRESSION[query.grain] if query.grain else TIME_EXPRESSION
     if query.answer_type == "money":

@@ -51,6 +51,8 @@ TIME_GRAIN = (
     ("month", re.compile(r"哪一?个?月|几月|\b(?:what|which) month\b", re.IGNORECASE)),
     ("year", re.compile(r"哪一?年|何年|\b(?:what|which) year\b", re.IGNORECASE)),
 )
+# "除了何时…之外": an interrogative inside an "apart from" clause names what is set aside, not what is asked.
+SET_ASIDE = re.compile(r"(?<![消删排清解免去剔废拆破根])除了?(?!非)[^，,。？?]{1,30}?(?:之外|以外|外)")
 REASON_CUE = re.compile(r"为什么|为何|何以|怎么会|什么原因|原因是|\bwhy\b", re.IGNORECASE)
 LIST_CUE = re.compile(r"哪些|哪几|列举|分别|[二两三四五六七八九十几][个项类种点条大方]|\bwhat are\b|\bwhich (?:are|were)\b|\blist\b", re.IGNORECASE)
 # What a "who / how much" question asks about sits right next to its interrogative:
@@ -78,10 +80,6 @@ class Query:
     unit: str | None = None
     grain: TimeGrain | None = None
     expanded: tuple[str, ...] = ()
-
-
-# "除了何时…之外": an interrogative inside an "apart from" clause names what is set aside, not what is asked.
-SET_ASIDE = re.compile(r"(?<![消删排清解免去剔废拆破根])除了?(?!非)[^，,。？?]{1,30}?(?:之外|以外|外)")
 
 
 def answer_type(normalized: str) -> AnswerType | None:

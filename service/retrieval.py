@@ -12,8 +12,8 @@ import numpy as np
 from index.backend import ChunkRecord, SearchBackend, SentenceRecord
 from index.embedding import Embedder
 from index.normalize import normalize
-from service.expansion import WordNeighbours
 from service.answer_types import answer_pattern
+from service.expansion import WordNeighbours
 from service.fusion import reciprocal_rank_fusion
 from service.query import Query, parse_query
 from service.ranking import Candidate, ScoredSentence, Weights, score_candidates
@@ -217,11 +217,11 @@ class Retriever:
             self.backend, self.without_names(query, named), vector, positions, self.weights.for_mode(mode), self.byline_tokens,
             self.byline_names,
         )
-        if self.settings.fusion == "rrf" and mode == "hybrid":
+        scored = favour_answer_type(scored, answer_pattern(query), self.backend.chunks, self.settings.weight_answer_type)
+        if self.settings.fusion == "rrf" and mode == "hybrid":  # rank fusion: the scores do not order
             order = reciprocal_rank_fusion([[h.chunk for h in dense], [h.chunk for h in keyword]], k=self.settings.rrf_k)
             by_position = {c.position: c for c in scored}
             scored = [by_position[p] for p, _ in order]
-        scored = favour_answer_type(scored, answer_pattern(query), self.backend.chunks, self.settings.weight_answer_type)
         return people_first(scored, self.about_people(named)) if named else scored
 
     def retrieve(self, question: str, k: int | None = None, mode: Mode | None = None, doc_ids: frozenset[str] | None = None) -> Retrieval:

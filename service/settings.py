@@ -59,7 +59,7 @@ class Settings(BaseSettings):
     weight_sentence_dense: float = Field(0.5, ge=0, description="weight of the best sentence's cosine")
     weight_sentence_keyword: float = Field(1.0, ge=0, description="weight of the best sentence's BM25")
     weight_answer_type: float = Field(
-        1.0, ge=0, description="added to the score of a passage that holds what a when / how-many question asks for (a time, a count)"
+        1.0, ge=0, description="added to the z-score sum of a passage that holds what a when / how-many / how-much-money question asks for"
     )
     expand_threshold: float = Field(0.85, gt=0, le=2, description="a question word the corpus never uses brings in corpus words at least this similar (cosine; above 1: never)")
     expand_words: int = Field(2, ge=1, le=10, description="most corpus words brought in per unknown question word")
