@@ -85,7 +85,7 @@ class Query:
 def answer_type(normalized: str) -> AnswerType | None:
     if TIME_CUE.search(normalized):
         return "time"
-    if MONEY_CUE.search(normalized):
+    if MONEY_CUE.search(normalized) and not COUNT_UNIT.search(normalized):  # "投资机构有多少家" counts bodies
         return "money"
     if NUMBER_CUE.search(normalized):
         return "number"

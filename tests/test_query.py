@@ -39,6 +39,7 @@ def test_answer_type_cues() -> None:
     assert parse_query("报告是在什么时间发布的", cut).answer_type == "time"
     assert parse_query("研究所每年的经费预算是多少？", cut).answer_type == "money"
     assert parse_query("How much money did the lab commit to the programme?", cut).answer_type == "money"
+    assert parse_query("参与投资的机构有多少家？", cut).answer_type == "number"  # a count of bodies, not a sum
     assert parse_query("How many hours did the dialogue last?", cut).unit == "小时"  # a measure word in Chinese
     assert parse_query("How many countries signed it?", cut).unit is None
 
