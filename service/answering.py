@@ -159,17 +159,16 @@ def covered_share(backend: SearchBackend, query: Query, passages: list[Passage])
 
 
 def carries(text: str, focus_weight: dict[str, float]) -> bool:
-    """Whether a text holds the words that carry most of the focus's weight (IDF: "会员企业" lacks its
-    rare word 会员 though 企业 is there)."""
-    present = sum(w for f, w in focus_weight.items() if f in text.lower())
+    """Whether a lower-cased text holds the words that carry most of the focus's weight (IDF: "会员企业"
+    lacks its rare word 会员 though 企业 is there)."""
+    present = sum(w for f, w in focus_weight.items() if f in text)
     return present >= (1 - FOCUS_MISSING_SHARE) * sum(focus_weight.values())
 
 
 def subject_words(backend: SearchBackend, query: Query) -> tuple[str, ...]:
     """The question's own rare words beside its focus (OpenAI in "OpenAI现任首席执行官是谁"): the
     keywords, not translated or expanded ones, that at most about one passage in twenty holds."""
-    own = [t for t in dict.fromkeys(query.tokens) if t not in query.translated and t not in query.expanded]
-    own = [t for t in own if not any(t in f or f in t for f in query.focus)]
+    own = [t for t in query.own_tokens if not any(t in f or f in t for f in query.focus)]
     if not query.focus or not own:
         return ()
     return tuple(t for t, idf in zip(own, backend.keyword_idf(own).tolist()) if idf >= SUBJECT_IDF)
@@ -199,9 +198,10 @@ def judge(
     if query.grain and query.answer_type == "time" and not any(GRAIN_EXPRESSION[query.grain].search(t) for t in texts):
         problems.append(f"asks which {query.grain}; the evidence names none")
     weight = focus_weight or {f: 1.0 for f in query.focus}
-    if query.focus and not carries(" ".join(texts), weight):
+    lowered = [t.lower() for t in texts]  # keyword tokens are lower-case
+    if query.focus and not carries(" ".join(lowered), weight):
         problems.append(f"the evidence does not mention {'/'.join(query.focus)}")
-    elif query.focus and subject and not any(carries(t, weight) and any(s in t.lower() for s in subject) for t in texts):
+    elif query.focus and subject and not any(carries(t, weight) and any(s in t for s in subject) for t in lowered):
         problems.append(f"no evidence sentence says {'/'.join(query.focus)} of {'/'.join(subject)}")
     if confidence < policy.min_confidence:
         problems.append(f"the passages cover too little of the question ({confidence:.2f})")

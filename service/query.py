@@ -81,6 +81,12 @@ class Query:
     grain: TimeGrain | None = None
     expanded: tuple[str, ...] = ()
 
+    @property
+    def own_tokens(self) -> list[str]:
+        """The keyword tokens of the question itself, each once: not translations, other spellings or neighbours."""
+        added = set(self.translated) | set(self.expanded)
+        return [t for t in dict.fromkeys(self.tokens) if t not in added]
+
 
 def answer_type(normalized: str) -> AnswerType | None:
     if TIME_CUE.search(normalized):

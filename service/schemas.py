@@ -186,9 +186,8 @@ def passage_out(p: Passage, extra_highlights: list[tuple[int, int]] = ()) -> Pas
 
 
 def keywords_out(query: Query) -> KeywordsOut:
-    added = set(query.translated) | set(query.expanded)
     return KeywordsOut(
-        question=[t for t in dict.fromkeys(query.tokens) if t not in added],
+        question=query.own_tokens,
         translated=list(query.translated), neighbours=list(query.expanded),
     )
 
