@@ -200,46 +200,75 @@ def check_mode(mode: str | None) -> None:
 
 @app.command("eval")
 def evaluate(
-    questions: Annotated[Optional[Path], typer.Argument(help="a JSON-lines question set")] = None,
+    sets: Annotated[Optional[list[Path]], typer.Argument(help="question files (asked of the configured index) and corpus directories (documents in any readable format, with questions.jsonl)")] = None,
     mode: Annotated[Optional[str], typer.Option(help="hybrid, dense or keyword")] = None,
-    url: Annotated[Optional[str], typer.Option(help="evaluate a running server at this base URL instead")] = None,
+    url: Annotated[Optional[str], typer.Option(help="evaluate a running server at this base URL instead (question files only)")] = None,
+    scratch: Annotated[Path, typer.Option(help="where corpus directories are indexed (reused while their files are unchanged)")] = Path("indexes/eval"),
     json_out: Annotated[Optional[Path], typer.Option("--json", help="write the figures to this file")] = None,
     compare: Annotated[Optional[tuple[Path, Path]], typer.Option(help="print B − A for two --json files instead")] = None,
 ) -> None:
-    """Run a question set through govqa and print hit@k, MRR, nDCG, answer-sentence hit, abstention and latency."""
+    """Run question sets through govqa and print, per set and as a macro average, hit@k, MRR, nDCG,
+    answer-sentence hit, abstention and latency."""
     from service import evaluation
 
     if compare:
         compare_runs(*compare)
         return
-    if questions is None:
-        raise typer.BadParameter("give a question file (or --compare A.json B.json)", param_hint="QUESTIONS")
+    if not sets:
+        raise typer.BadParameter("give question files or corpus directories (or --compare A.json B.json)", param_hint="SETS")
     check_mode(mode)
+    if url and any(path.is_dir() for path in sets):
+        raise typer.BadParameter("--url evaluates question files only: the server's corpus is its own", param_hint="--url")
+    summaries = {}
+    for name, questions, texts, names, ask in eval_askers(sets, mode, url, scratch):
+        try:
+            items = evaluation.load_questions(questions, texts, names)
+        except evaluation.QuestionSetError as exc:
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(2) from exc
+        summary = evaluation.summarize(evaluation.run_questions(items, ask))
+        summary.update(mode=mode or "hybrid", questions_file=str(questions))
+        summaries[name] = summary
+        typer.echo(f"{name} ({questions}) · mode {summary['mode']}")
+        typer.echo(evaluation.format_table(summary) + "\n")
+    report: dict = summaries[name] if len(summaries) == 1 else {"sets": summaries, "macro": evaluation.macro(summaries)}
+    if len(summaries) > 1:
+        typer.echo(f"macro average over {len(summaries)} sets")
+        typer.echo(evaluation.format_table(report["macro"]))
+    if json_out:
+        json_out.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+def eval_askers(sets: list[Path], mode: str | None, url: str | None, scratch: Path):  # noqa: ANN201 - yields (name, questions, texts, names, ask)
+    """For each set: its name, question file, document texts, file-name map and an ask function; the
+    model is loaded once for all of them."""
+    from service import evaluation
+    from service.eval_corpora import prepare_corpus, set_name
+
     if url:
         texts, ask = remote_asker(url, mode)
-    else:
-        from service.runtime import open_asker
-        from service.schemas import ask_out
+        for path in sets:
+            yield set_name(path), path, texts, {}, ask
+        return
+    from service.runtime import chunker_settings, make_embedder, open_asker
+    from service.schemas import ask_out
 
-        asker = index_or_exit(open_asker, settings_with(cache_size=0))
-        texts = asker.retriever.backend.texts
+    settings = settings_with(cache_size=0)
+    embedder = make_embedder(settings)
+    for path in sets:
+        names: dict[str, str] = {}
+        questions, set_settings = path, settings
+        if path.is_dir():
+            prepared = prepare_corpus(path, scratch, embedder, chunker=chunker_settings(settings), index_type=settings.index_type, keep=1)
+            questions, names = prepared.questions, prepared.doc_names
+            set_settings = settings.model_copy(update={"index_dir": prepared.index_dir, "backend": "faiss"})
+        asker = index_or_exit(lambda s: open_asker(s, embedder), set_settings)
         asker.retriever.embed_query("warm up")
 
-        def ask(q: str) -> evaluation.Outcome:
+        def ask(q: str, asker=asker) -> evaluation.Outcome:  # noqa: ANN001 - bound per set
             return evaluation.outcome_of(ask_out(asker.ask(q, k=10, mode=mode)).model_dump())
 
-    try:
-        items = evaluation.load_questions(questions, texts)
-    except evaluation.QuestionSetError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(2) from exc
-    summary = evaluation.summarize(evaluation.run_questions(items, ask))
-    summary["mode"] = mode or "hybrid"
-    summary["questions_file"] = str(questions)
-    typer.echo(f"{questions} · mode {summary['mode']}")
-    typer.echo(evaluation.format_table(summary))
-    if json_out:
-        json_out.write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
+        yield set_name(path), questions, asker.retriever.backend.texts, names, ask
 
 
 def remote_asker(url: str, mode: str | None):  # noqa: ANN201 - (texts, ask function)
@@ -267,7 +296,7 @@ def compare_runs(before: Path, after: Path) -> None:
     from service import evaluation
 
     a, b = (json.loads(p.read_text(encoding="utf-8")) for p in (before, after))
-    typer.echo(evaluation.compare(a, b))
+    typer.echo(evaluation.compare_sets(a, b))
 
 
 @app.command()

@@ -10,8 +10,10 @@ multi-part answer. Metrics are computed by ranx.
 from __future__ import annotations
 
 import json
+import re
 import statistics
 import time
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,10 +94,38 @@ def answer_hit(answer: Sequence[Returned], golds: Sequence[Gold]) -> bool:
 
 
 def occurrences(text: str, span: str) -> tuple[tuple[int, int], ...]:
+    """Where a gold span stands in a document: verbatim, else ignoring whitespace and Unicode
+    compatibility forms (a PDF's text wraps lines and folds ⼈ to 人; the question file quotes the source)."""
     found, at = [], text.find(span)
     while at >= 0:
         found.append((at, at + len(span)))
         at = text.find(span, at + 1)
+    return tuple(found) or folded_occurrences(text, span)
+
+
+WHITESPACE = re.compile(r"\s+")
+
+
+def fold_for_matching(text: str) -> tuple[str, list[int]]:
+    """The text NFKC-folded per character with whitespace removed, and each folded character's source offset."""
+    chars, offsets = [], []
+    for at, ch in enumerate(text):
+        for folded in unicodedata.normalize("NFKC", ch):
+            if not folded.isspace():
+                chars.append(folded)
+                offsets.append(at)
+    return "".join(chars), offsets
+
+
+def folded_occurrences(text: str, span: str) -> tuple[tuple[int, int], ...]:
+    folded, offsets = fold_for_matching(text)
+    needle = fold_for_matching(span)[0]
+    if not needle:
+        return ()
+    found, at = [], folded.find(needle)
+    while at >= 0:
+        found.append((offsets[at], offsets[at + len(needle) - 1] + 1))
+        at = folded.find(needle, at + 1)
     return tuple(found)
 
 
@@ -104,8 +134,10 @@ def doc_key(name: str) -> str:
     return name.rsplit(".", 1)[0] if name.endswith((".txt", ".md")) else name
 
 
-def load_questions(path: Path, texts: dict[str, str]) -> list[Question]:
-    """Read a question file; every gold span must be found verbatim in its document."""
+def load_questions(path: Path, texts: dict[str, str], names: dict[str, str] | None = None) -> list[Question]:
+    """Read a question file; every gold span must be found in its document. `names` maps the file
+    names the questions use to doc_ids (an uploaded document's id is its content hash)."""
+    names = names or {}
     questions, errors = [], []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
@@ -114,7 +146,7 @@ def load_questions(path: Path, texts: dict[str, str]) -> list[Question]:
             row = json.loads(line)
             golds = []
             for answer in row.get("answers", []):
-                doc = doc_key(answer["doc"])
+                doc = names.get(answer["doc"]) or doc_key(answer["doc"])
                 ranges = occurrences(texts.get(doc, ""), answer["span"]) if answer["span"] else ()
                 if not ranges:
                     errors.append(f"{row['id']}: span not found verbatim in {answer['doc']}: {answer['span'][:40]!r}")
@@ -133,10 +165,7 @@ def coverage(passage: Returned, gold: Gold) -> float:
     """The largest fraction of the gold span's characters that the passage covers."""
     if passage.doc_id != gold.doc or not gold.ranges:
         return 0.0
-    best = 0
-    for start, end in gold.ranges:
-        best = max(best, min(end, passage.end) - max(start, passage.start))
-    return max(best, 0) / len(gold.span)
+    return max(max(min(end, passage.end) - max(start, passage.start), 0) / (end - start) for start, end in gold.ranges)
 
 
 def relevant(passage: Returned, gold: Gold) -> bool:
@@ -280,3 +309,38 @@ def changed_questions(before: dict, after: dict) -> list[str]:
             change = ", ".join(f"{k} {old[k]} → {row[k]}" for k in keys if old[k] != row[k])
             lines.append(f"  {row['id']} ({row['type']}): {change}")
     return (["changed questions:"] + lines) if lines else []
+
+
+def mean_figures(blocks: list[dict]) -> dict:
+    """The mean of each figure over blocks that have it (NaN where none does)."""
+    keys = [k for k in blocks[0] if isinstance(blocks[0][k], (int, float))] if blocks else []
+    out: dict = {}
+    for key in keys:
+        values = [b[key] for b in blocks if key in b and b[key] == b[key]]
+        out[key] = float(statistics.fmean(values)) if values else float("nan")
+    return out
+
+
+def macro(summaries: dict[str, dict]) -> dict:
+    """Each figure averaged over the sets, every set counting once whatever its size: the overall
+    figures, the groups and the question types."""
+    blocks = list(summaries.values())
+    groups = sorted({g for s in blocks for g in s.get("groups", {})})
+    types = sorted({t for s in blocks for t in s["by_type"]})
+    return {
+        "overall": mean_figures([s["overall"] for s in blocks]),
+        "groups": {g: mean_figures([s["groups"][g] for s in blocks if g in s.get("groups", {})]) for g in groups},
+        "by_type": {t: mean_figures([s["by_type"][t] for s in blocks if t in s["by_type"]]) for t in types},
+    }
+
+
+def compare_sets(before: dict, after: dict) -> str:
+    """`compare` for each set two multi-set runs share, then for their macro averages."""
+    if "sets" not in before or "sets" not in after:
+        return compare(before, after)
+    parts = []
+    for name in [n for n in after["sets"] if n in before["sets"]]:
+        parts += [f"== {name}", compare(before["sets"][name], after["sets"][name])]
+    if "macro" in before and "macro" in after:
+        parts += ["== macro average", compare(before["macro"], after["macro"])]
+    return "\n".join(parts)
