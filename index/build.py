@@ -21,6 +21,7 @@ from index.chunking import ChunkedDocument, ChunkerSettings, chunk_document
 from index.documents import Document
 from index.embedding import Embedder
 from index.lexicon import build_lexicon
+from index.sentence_kinds import sentence_kinds
 from index.tokenizing import KeywordTokenizer, mine_terms
 from index.variants import sound_variants, variant_map
 
@@ -74,7 +75,7 @@ def build_fingerprint(documents: list[Document], model_fingerprint: str, chunker
 
 
 # Bump when cleaning, chunking, tokenizing, the lexicon or the vocabulary changes what an unchanged corpus produces.
-CODE_REVISION = 8
+CODE_REVISION = 9
 
 
 def previous_vectors(root: Path, model_fingerprint: str) -> dict[str, np.ndarray]:
@@ -217,7 +218,7 @@ def chunk_rows(docs: list[ChunkedDocument]) -> tuple[list[dict], list[dict]]:
             chunk_table.append(row)
         for sentence in doc.sentences:
             row = asdict(sentence)
-            row.update(chunk=sentence.chunk + chunk_base, embed_hash=text_hash(sentence.embed_text))
+            row.update(chunk=sentence.chunk + chunk_base, embed_hash=text_hash(sentence.embed_text), holds=list(sentence_kinds(sentence.embed_text)))
             sentence_table.append(row)
     return chunk_table, sentence_table
 

@@ -39,6 +39,7 @@ class Sentence:
     text: str
     chunk: int
     embed_text: str
+    holds: tuple[str, ...] = ()  # the kinds of answer it holds (index.sentence_kinds), filled in by the build
 
 
 @dataclass(frozen=True)

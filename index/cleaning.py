@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass, field
 
 from index.normalize import normalize
+from index.wrapping import continues, wrap_width
 
 MAX_HEADING_CHARS = 40
 MAX_BYLINE_CHARS = 80
@@ -182,6 +183,7 @@ class _Reader:
     def __init__(self, text: str) -> None:
         self.text = text
         self.lines = split_lines(text)
+        self.width = wrap_width([line.text for line in self.lines])  # None unless the text is hard-wrapped
         self.excluded: list[tuple[int, int]] = []
         self.blocks: list[Heading | Paragraph] = []
         self.stack: list[Heading] = []
@@ -327,6 +329,17 @@ class _Reader:
             i += 1
         return None
 
+    def wraps_into(self, line: Line) -> bool:
+        """Whether, in a hard-wrapped text, the last paragraph's last line was broken by layout and goes on in `line`."""
+        if self.width is None or not self.blocks or not isinstance(self.blocks[-1], Paragraph):
+            return False
+        start, end = self.blocks[-1].pieces[-1]
+        return continues(self.text[start:end], self.width, line.text)
+
+    def wraps_on(self, i: int) -> bool:
+        """Whether, in a hard-wrapped text, line i was broken by layout and goes on in the next line."""
+        return self.width is not None and i + 1 < len(self.lines) and continues(self.lines[i].text, self.width, self.lines[i + 1].text)
+
     def previous_paragraph_open(self) -> bool:
         """Whether the last block is a paragraph that stops mid-sentence."""
         if not self.blocks or not isinstance(self.blocks[-1], Paragraph):
@@ -354,7 +367,8 @@ class _Reader:
             end = line.start + len(line.text[:credit.start()].rstrip())
             self.exclude(end, line.end)
         last = self.blocks[-1] if self.blocks else None
-        if isinstance(last, Paragraph) and last.joinable and self.previous_paragraph_open() and not LIST_ITEM.match(line.text):
+        page_cut = isinstance(last, Paragraph) and last.joinable and self.previous_paragraph_open() and not LIST_ITEM.match(line.text)
+        if page_cut or self.wraps_into(line):
             last.pieces.append((start, end))
         else:
             self.blocks.append(Paragraph([(start, end)]))
@@ -379,6 +393,10 @@ class _Reader:
                 continue
             if self.is_running_head(line.stripped):
                 self.exclude(line.start, line.end)
+                i += 1
+                continue
+            if self.wraps_into(line) or self.wraps_on(i):  # a wrapped line is never a heading
+                self.add_body(line)
                 i += 1
                 continue
             found = self.heading_at(i, tail)

@@ -30,6 +30,12 @@ CHUNK_FIELDS = ChunkRecord.__dataclass_fields__.keys()
 SENTENCE_FIELDS = SentenceRecord.__dataclass_fields__.keys()
 
 
+def sentence_record(row: dict) -> SentenceRecord:
+    """A sentence row of sentences.jsonl as the chunker's record (its kinds as a tuple)."""
+    fields = {k: row[k] for k in SENTENCE_FIELDS if k in row}
+    return SentenceRecord(**{**fields, "holds": tuple(fields.get("holds", ()))})
+
+
 class VersionTables:
     """What every backend reads from an index version's directory: documents, chunk and sentence
     tables, the BM25 postings ranking scores from, the keyword tokenizer and the lexicon."""
@@ -45,7 +51,7 @@ class VersionTables:
             ChunkRecord(**{**{k: row[k] for k in CHUNK_FIELDS}, "section": tuple(row["section"])})
             for row in store.read_jsonl(directory / CHUNKS_FILE)
         ]
-        self.sentences = [SentenceRecord(**{k: row[k] for k in SENTENCE_FIELDS}) for row in store.read_jsonl(directory / SENTENCES_FILE)]
+        self.sentences = [sentence_record(row) for row in store.read_jsonl(directory / SENTENCES_FILE)]
         self._bm25 = bm25s.BM25.load(str(directory / BM25_DIR), mmap=False)
         self._sentence_bm25 = bm25s.BM25.load(str(directory / SENTENCE_BM25_DIR), mmap=False)
         self._tokenizer = KeywordTokenizer.from_file(directory / USERDICT_FILE)

@@ -27,6 +27,8 @@ from hashlib import sha256
 from pathlib import Path
 
 from index.documents import METADATA_FILE, DocumentMeta, fallback_title, load_metadata
+from index.normalize import fold_compatibility
+from index.wrapping import unwrap
 
 MAX_PDF_PAGES = 2000
 MAX_DOCX_UNCOMPRESSED = 200 * 1024 * 1024
@@ -356,11 +358,17 @@ def extract_pdf(data: bytes, name: str, max_pages: int) -> Extracted:
     if count > max_pages:
         raise IngestError(f"{name}: the PDF has {count} pages, more than the limit of {max_pages}")
     pages = [page_text(reader, i, name) for i in range(count)]
-    text = "\n\n".join(p for p in pages if p)
+    text = pdf_canonical("\n\n".join(p for p in pages if p))
     if not text.strip():
         raise IngestError(f"{name}: the PDF has no text layer (scanned?); govqa needs extractable text")
     title, authors, date = pdf_metadata(reader)
     return Extracted(text, title, authors, date, "pdf")
+
+
+def pdf_canonical(text: str) -> str:
+    """A PDF's text as govqa cites it: compatibility forms folded (NFKC: text layers often write 人 as
+    the Kangxi radical ⼈, 见 as ⻅) and the layout's line breaks inside paragraphs removed."""
+    return unwrap(fold_compatibility(text))
 
 
 def unlock_pdf(reader, name: str) -> None:

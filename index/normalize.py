@@ -41,6 +41,16 @@ LOOKALIKES = {
     **dict(zip("οναιρυ", "ovaipu")),
 }
 FOLD = str.maketrans(LOOKALIKES)
+
+# CJK radical forms that stand for whole characters, as PDF text layers write them (⻚ for 页, ⻛ for 风).
+# NFKC folds the Kangxi radicals (⼈ → 人) but has no mapping for these; the targets are the unified
+# ideographs Unicode's EquivalentUnifiedIdeograph.txt gives.
+RADICAL_FORMS = str.maketrans({
+    "\u2e9f": "母", "\u2ea0": "民", "\u2ec4": "西", "\u2ec5": "见", "\u2ec6": "角", "\u2ec8": "讠", "\u2ec9": "贝",
+    "\u2eca": "足", "\u2ecb": "车", "\u2ed3": "长", "\u2ed4": "门", "\u2eda": "页", "\u2edb": "风", "\u2edc": "飞",
+    "\u2edd": "食", "\u2ee0": "饣", "\u2ee2": "马", "\u2ee3": "骨", "\u2ee4": "鬼", "\u2ee5": "鱼", "\u2ee6": "鸟",
+    "\u2ee7": "卤", "\u2ee8": "麦", "\u2ee9": "黄", "\u2eec": "齐", "\u2eee": "齿", "\u2ef0": "龙", "\u2ef3": "龟",
+})
 LATIN = r"A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u1e00-\u1eff"
 LATIN_LETTER = re.compile(f"[{LATIN}]")
 SCRIPT_WORD = re.compile(rf"[{LATIN}\u0300-\u036f\u0370-\u03ff\u0400-\u052f]+")
@@ -72,10 +82,15 @@ def _fold_word(match: re.Match[str]) -> str:
     return word.translate(FOLD)
 
 
+def fold_compatibility(text: str) -> str:
+    """NFKC, and the CJK radical forms NFKC leaves alone folded to the characters they stand for."""
+    return unicodedata.normalize("NFKC", text).translate(RADICAL_FORMS)
+
+
 def fold(text: str) -> str:
-    """Invisible characters removed, NFKC, look-alike letters inside Latin words folded to Latin:
-    everything `normalize` does but Traditional to Simplified and whitespace."""
-    text = unicodedata.normalize("NFKC", INVISIBLE.sub("", text))
+    """Invisible characters removed, NFKC (radical forms included), look-alike letters inside Latin
+    words folded to Latin: everything `normalize` does but Traditional to Simplified and whitespace."""
+    text = fold_compatibility(INVISIBLE.sub("", text))
     if NON_LATIN_LETTER.search(text):
         folded = SCRIPT_WORD.sub(_fold_word, text)
         if folded != text:

@@ -6,21 +6,8 @@ from __future__ import annotations
 
 import re
 
+from index.sentence_kinds import DIGIT, GRAIN_EXPRESSION, MONEY_EXPRESSION, NUMBER_EXPRESSION, NUMERAL, TIME_EXPRESSION  # noqa: F401 - re-exported
 from service.query import Query
-
-TIME_EXPRESSION = re.compile(r"\d{4}|\d{1,2}月|\d{1,2}日|[一二三四五六七八九十〇零]{2,4}年|[上下本今去明前]年|年[初底中末]|世纪|年代|[春夏秋冬]季")
-NUMBER_EXPRESSION = re.compile(r"\d|[一二三四五六七八九十百千万亿两]")
-DIGIT = re.compile(r"\d")
-NUMERAL = r"(?:\d[\d,.]*|[一二三四五六七八九十百千万亿两]+)"
-CURRENCY = r"(?:美元|欧元|英镑|日元|韩元|人民币|美金|元|dollars?|euros?|pounds?|USD|EUR|GBP|RMB|CNY)"
-MONEY_EXPRESSION = re.compile(
-    rf"{NUMERAL}\s*(?:[十百千万亿]|[mb]illion|bn)?\s*{CURRENCY}|[$€£¥]\s*\d|{CURRENCY}\s*\d", re.IGNORECASE
-)
-GRAIN_EXPRESSION = {
-    "year": re.compile(r"\d{4}|[〇零一二三四五六七八九]{4}\s*年|[上下本今去明前]年"),
-    "month": re.compile(r"\d{1,2}\s*月|[一二三四五六七八九十]{1,3}月|[上下本]个?月"),
-    "day": re.compile(r"\d{1,2}\s*[日号]|[一二三四五六七八九十]{1,3}[日号]|[昨今明前后]天|[昨今明前]日"),
-}
 
 
 def counted(unit: str) -> re.Pattern[str]:

@@ -2,10 +2,11 @@
 nothing when the evidence does not answer the question.
 
 Every word of an answer is a document's: sentences are exact slices of their sources and
-only the citation markers `[n]` are added. The decision to answer is explained by
-`Verdict`: the question's own cues (a "when" question needs a date in the evidence, a
-"how many" question a number, "X是谁" needs X) and how much of the question the cited
-passages cover.
+only the citation markers `[n]` are added. The answer scorer chooses the sentences and gives
+the probability that they answer; below its calibrated threshold govqa abstains, and `Verdict`
+says why in sentences a reader understands. The question's own cues (a "when" question needs
+a date in the evidence, a "how many" question a number, "X是谁" needs X) are read as rules
+whose objection is one of the scorer's features.
 """
 
 from __future__ import annotations
@@ -16,15 +17,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from index.backend import SearchBackend, SentenceRecord
+from service.answer_features import asks  # noqa: F401 - a document's own question is never a candidate
+from service.answer_features import REFERS_BACK, Candidate, Words, candidates, constraints, question_base, question_features, question_words
+from service.answer_scorer import AnswerScorer, choose
 from service.answer_types import GRAIN_EXPRESSION, MONEY_EXPRESSION, NUMBER_EXPRESSION, TIME_EXPRESSION, counted
 from service.query import Query
-from service.ranking import zscore
 from service.retrieval import Passage, Retrieval
 
 EVIDENCE_PASSAGES = 3
 INTRODUCES = re.compile(r"[:：]\s*$")
-# Connectives that state a cause or a consequence.
-CAUSAL = re.compile(r"因为|由于|因此|所以|因而|从而|导致|原因|在于|意味着|使得|以免|以防|否则")
 FOCUS_MISSING_SHARE = 0.5
 # A word that at most about one passage in twenty holds (IDF over the passages) names the question's subject.
 SUBJECT_IDF = 3.0
@@ -36,8 +37,7 @@ class AnswerPolicy:
 
     max_sentences: int = 2
     max_list_sentences: int = 5
-    min_confidence: float = 0.0
-    passage_weight: float = 1.0
+    min_confidence: float | None = None  # None: the scorer's calibrated threshold
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,7 @@ class AnswerSentence:
     passage: int
     score: float
     position: int = -1
+    context: bool = False  # quoted for what the next sentence refers back to
 
 
 @dataclass(frozen=True)
@@ -67,53 +68,6 @@ class Verdict:
         return not self.problems
 
 
-QUESTION_END = re.compile(r"([^\s\u4e00-\u9fff]*)[?？][”’」』）)\"']*$")
-URL_PART = re.compile(r"[/:=&]")
-
-
-def asks(text: str) -> bool:
-    """Whether a sentence is a question: it ends with a question mark (closing quotes aside) that does
-    not end a link or path ("…/steal?" is a URL cut at its query string, not a question)."""
-    match = QUESTION_END.search(text.strip())
-    return bool(match) and not URL_PART.search(match.group(1))
-
-
-def candidate_sentences(backend: SearchBackend, retrieval: Retrieval, passage_weight: float) -> list[AnswerSentence]:
-    """Every sentence of the leading passages that states rather than asks (a document's own
-    question, often a heading, restates the question instead of answering it), scored by its own
-    evidence score plus the (z-normalized) score of its passage, best first, each text once."""
-    leading = retrieval.passages[:EVIDENCE_PASSAGES]
-    by_position = {c.position: c for c in retrieval.candidates}
-    passage_z = zscore(np.array([p.score for p in leading])) if leading else np.zeros(0)
-    found = [
-        AnswerSentence(backend.sentences[s.position], p.rank, s.score + passage_weight * float(z), s.position)
-        for p, z in zip(leading, passage_z)
-        for s in by_position[p.position].sentences
-        if not asks(backend.sentences[s.position].embed_text)
-    ]
-    found.sort(key=lambda s: -s.score)
-    seen: set[str] = set()
-    unique = []
-    for s in found:
-        if s.sentence.embed_text not in seen:
-            seen.add(s.sentence.embed_text)
-            unique.append(s)
-    return unique
-
-
-def select(backend: SearchBackend, candidates: list[AnswerSentence], query: Query, policy: AnswerPolicy) -> list[AnswerSentence]:
-    """The best few sentences (more for a list question), in reading order of their passages.
-
-    A "why" question's best match usually restates it; the reason sits in the sentences
-    around it or in a sentence of the same passage that says why, so those come along."""
-    if query.wants_reason and candidates:
-        chosen = with_reasons(backend, candidates)
-    else:
-        chosen = candidates[: policy.max_list_sentences if query.wants_list else policy.max_sentences]
-    chosen = with_continuations(backend, chosen)
-    return sorted(chosen, key=lambda s: (s.passage, s.sentence.start))
-
-
 def with_continuations(backend: SearchBackend, chosen: list[AnswerSentence]) -> list[AnswerSentence]:
     """A sentence that ends in a colon announces what follows ("白皮书将按以下版本发布："): the next
     sentence of its passage comes along, since the colon alone answers nothing."""
@@ -126,25 +80,6 @@ def with_continuations(backend: SearchBackend, chosen: list[AnswerSentence]) -> 
                 extra.append(AnswerSentence(backend.sentences[after], s.passage, s.score, after))
                 taken.add(after)
     return chosen + extra
-
-
-def with_reasons(backend: SearchBackend, candidates: list[AnswerSentence]) -> list[AnswerSentence]:
-    """The best sentence, the sentences around it, and the best-scored sentence of its passage that
-    states a cause or consequence (由于, 因此, 意味着 ...): a reason often sits further on than one sentence."""
-    chosen = with_neighbours(backend, candidates[0])
-    taken = {s.position for s in chosen}
-    causal = (s for s in candidates[1:] if s.passage == candidates[0].passage and CAUSAL.search(s.sentence.embed_text))
-    extra = next((s for s in causal if s.position not in taken), None)
-    return [*chosen, extra] if extra else chosen
-
-
-def with_neighbours(backend: SearchBackend, best: AnswerSentence) -> list[AnswerSentence]:
-    """The best sentence with the sentences just before and after it in its passage."""
-    chosen = [best]
-    for position in (best.position - 1, best.position + 1):
-        if 0 <= position < len(backend.sentences) and backend.sentences[position].chunk == best.sentence.chunk:
-            chosen.append(AnswerSentence(backend.sentences[position], best.passage, best.score, position))
-    return chosen
 
 
 def covered_share(backend: SearchBackend, query: Query, passages: list[Passage]) -> float:
@@ -203,21 +138,98 @@ def judge(
         problems.append(f"the evidence does not mention {'/'.join(query.focus)}")
     elif query.focus and subject and not any(carries(t, weight) and any(s in t for s in subject) for t in lowered):
         problems.append(f"no evidence sentence says {'/'.join(query.focus)} of {'/'.join(subject)}")
-    if confidence < policy.min_confidence:
-        problems.append(f"the passages cover too little of the question ({confidence:.2f})")
     return Verdict(confidence, tuple(problems))
 
 
-def compose(backend: SearchBackend, retrieval: Retrieval, policy: AnswerPolicy) -> tuple[Answer | None, Verdict]:
-    """An answer of one or a few cited sentences, or None with the verdict saying why."""
-    candidates = candidate_sentences(backend, retrieval, policy.passage_weight)
+def rule_verdict(backend: SearchBackend, retrieval: Retrieval, policy: AnswerPolicy) -> Verdict:
+    """The question's own cues checked against the leading passages' evidence sentences."""
     confidence = covered_share(backend, retrieval.query, retrieval.passages)
     evidence = [AnswerSentence(e.sentence, p.rank, e.score) for p in retrieval.passages[:EVIDENCE_PASSAGES] for e in p.evidence]
     focus = list(retrieval.query.focus)
     focus_weight = dict(zip(focus, backend.keyword_idf(focus).tolist()))
-    verdict = judge(retrieval.query, evidence, confidence, policy, focus_weight, subject_words(backend, retrieval.query))
-    if not verdict.answerable:
-        return None, verdict
-    chosen = select(backend, candidates, retrieval.query, policy)
+    return judge(retrieval.query, evidence, confidence, policy, focus_weight, subject_words(backend, retrieval.query))
+
+
+@dataclass(frozen=True)
+class Gathered:
+    """What the scorer reads of one question: its words, the candidate sentences, the question-level
+    features that do not depend on the scorer, and the rules' verdict."""
+
+    words: Words
+    found: list[Candidate]
+    base: list[float]
+    rules: Verdict
+
+
+def gather(backend: SearchBackend, retrieval: Retrieval, policy: AnswerPolicy) -> Gathered:
+    words = question_words(backend, retrieval.query)
+    found = candidates(backend, retrieval, retrieval.vector, words)
+    rules = rule_verdict(backend, retrieval, policy)
+    return Gathered(words, found, question_base(backend, retrieval, words, found, rule_flags(rules)), rules)
+
+
+def rule_flags(verdict: Verdict) -> list[float]:
+    """The rules' objections as three features: a kind of answer the evidence lacks (a time, a count, a
+    sum), the question's focus unsaid, the focus not said of the question's subject."""
+    problems = verdict.problems
+    return [
+        float(any(p.startswith("asks ") for p in problems)),
+        float(any(p.startswith(SEGMENT_REASONS[0]) for p in problems)),
+        float(any(p.startswith(SEGMENT_REASONS[1]) for p in problems)),
+    ]
+
+
+# Rule objections that name a question's own words as the segmenter cut them are features, not reasons.
+SEGMENT_REASONS = ("the evidence does not mention", "no evidence sentence says")
+
+
+def reasons(query: Query, gathered: Gathered, probability: float, threshold: float) -> tuple[str, ...]:
+    """Why govqa abstains, in sentences: what the question asks that the passages do not say, and the probability."""
+    if not query.normalized.strip():
+        return ("the question has no visible text",)
+    if not gathered.found:
+        return ("no document has a passage on this question",)
+    said = []
+    unknown = gathered.base[1]
+    if unknown >= 0.5:
+        said.append("most of the question's words occur in no document")
+    evidence = " ".join(c.sentence.embed_text for c in gathered.found).lower()
+    missing = [c for c in constraints(query) if c not in evidence]
+    if missing:
+        said.append(f"the passages never mention {', '.join(missing)}")
+    said += [r for r in gathered.rules.problems if not r.startswith(SEGMENT_REASONS)]
+    said.append(f"the best evidence answers with a probability of {probability:.2f}, below the threshold of {threshold:.2f}")
+    return tuple(said)
+
+
+def quoted(backend: SearchBackend, found: list[Candidate], picked: list[int]) -> list[AnswerSentence]:
+    """The picked sentences, with the sentence before one that refers back ("该公约…") so that the reader
+    sees what it refers to, and the sentence after one that ends in a colon; in reading order."""
+    chosen = [AnswerSentence(found[i].sentence, found[i].passage, 0.0, found[i].position) for i in picked]
+    taken = {s.position for s in chosen}
+    extra = []
+    for s in chosen:
+        before = s.position - 1
+        if REFERS_BACK.search(s.sentence.embed_text) and before >= 0 and before not in taken:
+            if backend.sentences[before].chunk == s.sentence.chunk:
+                extra.append(AnswerSentence(backend.sentences[before], s.passage, s.score, before, context=True))
+                taken.add(before)
+    chosen = with_continuations(backend, chosen + extra)
+    return sorted(chosen, key=lambda s: (s.passage, s.sentence.start))
+
+
+def compose(backend: SearchBackend, retrieval: Retrieval, policy: AnswerPolicy, scorer: AnswerScorer) -> tuple[Answer | None, Verdict]:
+    """An answer of one or a few cited sentences, or None with the verdict saying why."""
+    gathered = gather(backend, retrieval, policy)
+    logits = scorer.sentence_logits(gathered.found)
+    rows = np.array([c.features for c in gathered.found])
+    probability = scorer.probability(question_features(logits, gathered.base, rows)) if gathered.found else 0.0
+    threshold = scorer.threshold if policy.min_confidence is None else policy.min_confidence
+    if not retrieval.query.normalized.strip() or not gathered.found or probability < threshold:
+        return None, Verdict(round(probability, 4), reasons(retrieval.query, gathered, probability, threshold))
+    limit = policy.max_list_sentences if retrieval.query.wants_list else policy.max_sentences
+    positions = np.array([c.position for c in gathered.found])
+    chunks = np.array([c.sentence.chunk for c in gathered.found])
+    chosen = quoted(backend, gathered.found, choose(logits, limit, positions, chunks, retrieval.query.wants_reason))
     text = " ".join(f"{s.sentence.text.strip()} [{s.passage}]" for s in chosen)
-    return Answer(text, tuple(chosen), round(confidence, 4)), verdict
+    return Answer(text, tuple(chosen), round(probability, 4)), Verdict(round(probability, 4), ())

@@ -10,6 +10,7 @@ from collections import OrderedDict
 from collections.abc import Hashable
 
 from index.normalize import normalize
+from service.answer_scorer import AnswerScorer
 from service.answering import Answer, AnswerPolicy, Verdict, compose
 from service.query import Query
 from service.retrieval import Passage, Retriever
@@ -30,9 +31,7 @@ class AskResult:
 
 
 def answer_policy(settings: Settings) -> AnswerPolicy:
-    return AnswerPolicy(
-        settings.answer_sentences, settings.answer_list_sentences, settings.min_confidence, settings.answer_passage_weight
-    )
+    return AnswerPolicy(settings.answer_sentences, settings.answer_list_sentences, settings.min_confidence)
 
 
 class LRUCache:
@@ -67,10 +66,11 @@ class LRUCache:
 class Asker:
     """Answers questions over one retriever; safe to share between threads."""
 
-    def __init__(self, retriever: Retriever, settings: Settings) -> None:
+    def __init__(self, retriever: Retriever, settings: Settings, scorer: AnswerScorer | None = None) -> None:
         self.retriever = retriever
         self.settings = settings
         self.policy = answer_policy(settings)
+        self.scorer = scorer or AnswerScorer.load(settings.answer_model)
         self.cache = LRUCache(settings.cache_size)
 
     def ask(self, question: str, k: int | None = None, mode: Mode | None = None, doc_ids: frozenset[str] | None = None) -> AskResult:
@@ -83,7 +83,7 @@ class Asker:
         cached = result is not None
         if result is None:
             retrieval = self.retriever.retrieve(normalized, k, mode, doc_ids)
-            answer, verdict = compose(backend, retrieval, self.policy)
+            answer, verdict = compose(backend, retrieval, self.policy, self.scorer)
             result = AskResult(normalized, answer, verdict, retrieval.passages, mode, backend.version, query=retrieval.query)
             if self.cache.size:
                 self.cache.put(key, result)

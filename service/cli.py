@@ -240,35 +240,26 @@ def evaluate(
 
 
 def eval_askers(sets: list[Path], mode: str | None, url: str | None, scratch: Path):  # noqa: ANN201 - yields (name, questions, texts, names, ask)
-    """For each set: its name, question file, document texts, file-name map and an ask function; the
-    model is loaded once for all of them."""
+    """For each set: its name, question file, document texts, file-name map and an ask function."""
     from service import evaluation
-    from service.eval_corpora import prepare_corpus, set_name
+    from service.eval_corpora import open_sets, set_name
+    from service.schemas import ask_out
 
     if url:
         texts, ask = remote_asker(url, mode)
         for path in sets:
             yield set_name(path), path, texts, {}, ask
         return
-    from service.runtime import chunker_settings, make_embedder, open_asker
-    from service.schemas import ask_out
+    from service.asking import Asker
 
     settings = settings_with(cache_size=0)
-    embedder = make_embedder(settings)
-    for path in sets:
-        names: dict[str, str] = {}
-        questions, set_settings = path, settings
-        if path.is_dir():
-            prepared = prepare_corpus(path, scratch, embedder, chunker=chunker_settings(settings), index_type=settings.index_type, keep=1)
-            questions, names = prepared.questions, prepared.doc_names
-            set_settings = settings.model_copy(update={"index_dir": prepared.index_dir, "backend": "faiss"})
-        asker = index_or_exit(lambda s: open_asker(s, embedder), set_settings)
-        asker.retriever.embed_query("warm up")
+    for opened in index_or_exit(lambda s: list(open_sets(sets, s, scratch)), settings):
+        asker = Asker(opened.retriever, settings)
 
-        def ask(q: str, asker=asker) -> evaluation.Outcome:  # noqa: ANN001 - bound per set
+        def ask(q: str, asker: Asker = asker) -> evaluation.Outcome:
             return evaluation.outcome_of(ask_out(asker.ask(q, k=10, mode=mode)).model_dump())
 
-        yield set_name(path), questions, asker.retriever.backend.texts, names, ask
+        yield opened.name, opened.questions, opened.retriever.backend.texts, opened.doc_names, ask
 
 
 def remote_asker(url: str, mode: str | None):  # noqa: ANN201 - (texts, ask function)

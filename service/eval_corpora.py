@@ -10,13 +10,19 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from index.build import build_index
 from index.documents import load_corpus
 from index.embedding import Embedder
 from index.ingest import SUFFIX_FORMATS, extract, write_document
+
+if TYPE_CHECKING:
+    from service.retrieval import Retriever
+    from service.settings import Settings
 
 QUESTIONS_FILE = "questions.jsonl"
 
@@ -72,3 +78,31 @@ def prepare_corpus(directory: Path, scratch: Path, embedder: Embedder, **build_o
 def set_name(path: Path) -> str:
     """A question file is named by its file, a corpus directory by its folder."""
     return path.resolve().name if path.is_dir() else path.name
+
+
+@dataclass(frozen=True)
+class OpenedSet:
+    """An evaluation set ready to ask: its name, question file, file-name map and a Retriever over its index."""
+
+    name: str
+    questions: Path
+    doc_names: dict[str, str]
+    retriever: Retriever
+
+
+def open_sets(paths: list[Path], settings: Settings, scratch: Path) -> Iterator[OpenedSet]:
+    """Each question file over the configured index, each corpus directory over its scratch index; the
+    model is loaded once for all of them."""
+    from service.runtime import chunker_settings, make_embedder, open_retriever
+
+    embedder = make_embedder(settings)
+    for path in paths:
+        names: dict[str, str] = {}
+        questions, set_settings = path, settings
+        if path.is_dir():
+            prepared = prepare_corpus(path, scratch, embedder, chunker=chunker_settings(settings), index_type=settings.index_type, keep=1)
+            questions, names = prepared.questions, prepared.doc_names
+            set_settings = settings.model_copy(update={"index_dir": prepared.index_dir, "backend": "faiss"})
+        retriever = open_retriever(set_settings, embedder)
+        retriever.embed_query("warm up")
+        yield OpenedSet(set_name(path), questions, names, retriever)

@@ -16,7 +16,10 @@ import time
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
+
+from index.normalize import RADICAL_FORMS, to_simplified
 
 MAX_PASSAGE_CHARS = 800
 MIN_COVERAGE = 0.5
@@ -77,11 +80,12 @@ class QuestionResult:
 
 
 def outcome_of(body: dict) -> Outcome:
-    """The Outcome of one answer in the API's JSON form (`POST /v1/ask`, or `ask_out(...).model_dump()`)."""
+    """The Outcome of one answer in the API's JSON form (`POST /v1/ask`, or `ask_out(...).model_dump()`). A
+    sentence quoted only for what another refers back to is context, not an answer: it does not count."""
     answer = body["answer"]
     return Outcome(
         [Returned(p["doc_id"], p["start"], p["end"]) for p in body["passages"]],
-        None if answer is None else [Returned(s["doc_id"], s["start"], s["end"]) for s in answer["sentences"]],
+        None if answer is None else [Returned(s["doc_id"], s["start"], s["end"]) for s in answer["sentences"] if not s.get("context")],
         answer is not None,
     )
 
@@ -106,11 +110,13 @@ def occurrences(text: str, span: str) -> tuple[tuple[int, int], ...]:
 WHITESPACE = re.compile(r"\s+")
 
 
+@lru_cache(maxsize=32)  # each document is folded once for all of its questions' spans
 def fold_for_matching(text: str) -> tuple[str, list[int]]:
-    """The text NFKC-folded per character with whitespace removed, and each folded character's source offset."""
+    """The text folded per character (NFKC, radical forms, Traditional to Simplified) with whitespace
+    removed, and each folded character's source offset."""
     chars, offsets = [], []
     for at, ch in enumerate(text):
-        for folded in unicodedata.normalize("NFKC", ch):
+        for folded in to_simplified(unicodedata.normalize("NFKC", ch).translate(RADICAL_FORMS)):
             if not folded.isspace():
                 chars.append(folded)
                 offsets.append(at)

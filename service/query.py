@@ -55,6 +55,23 @@ TIME_GRAIN = (
 SET_ASIDE = re.compile(r"(?<![消删排清解免去剔废拆破根])除了?(?!非)[^，,。？?]{1,30}?(?:之外|以外|外)")
 REASON_CUE = re.compile(r"为什么|为何|何以|怎么会|什么原因|原因是|\bwhy\b", re.IGNORECASE)
 LIST_CUE = re.compile(r"哪些|哪几|列举|分别|[二两三四五六七八九十几][个项类种点条大方]|\bwhat are\b|\bwhich (?:are|were)\b|\blist\b", re.IGNORECASE)
+# Who, where, which organization, what is: kinds of answer the question asks for beside a time or a count.
+KIND_CUES = {
+    "person": re.compile(r"谁|哪位|何人|什么人|哪些人|\bwho(?:m|se)?\b", re.IGNORECASE),
+    "place": re.compile(
+        r"哪里|哪儿|在哪|何地|何处|什么地方|哪[个座]?城市|哪个?地方|\bwhere\b|\b(?:what|which) (?:city|place|country)\b", re.IGNORECASE
+    ),
+    "org": re.compile(
+        r"哪[个家些]?(?:机构|组织|部门|委员会|公司|企业|实验室|单位|国家)|哪家|什么(?:机构|组织|部门)|由谁|"
+        r"\b(?:what|which) (?:organi[sz]ation|agency|body|bodies|compan(?:y|ies)|institution|countr(?:y|ies)|committee)\b",
+        re.IGNORECASE,
+    ),
+    "definition": re.compile(
+        r"什么是|是什么|指什么|什么叫|啥叫|啥是|是啥|何为|何谓|什么意思|含义|定义|\bwhat (?:is|are|does)\b|\bmeaning\b|\bdefin", re.IGNORECASE
+    ),
+}
+
+
 # What a "who / how much" question asks about sits right next to its interrogative:
 # "首任所长是谁", "多少罚款". ("什么X" names the answer's kind, not a condition on it.)
 FOCUS_BEFORE = re.compile(r"([\u4e00-\u9fff]{2,6})(?:是谁|是多少|为多少|有多少)")
@@ -80,6 +97,14 @@ class Query:
     unit: str | None = None
     grain: TimeGrain | None = None
     expanded: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()  # person, place, org, definition: what else the question asks for
+
+    @property
+    def asked(self) -> tuple[str, ...]:
+        """Every kind of answer the question asks for, named as index.sentence_kinds names what a sentence holds."""
+        typed = {"time": ("time", *((self.grain,) if self.grain else ())), "number": ("number",), "money": ("money",)}
+        extra = (("reason",) if self.wants_reason else ()) + (("list",) if self.wants_list else ())
+        return typed.get(self.answer_type or "", ()) + self.kinds + extra
 
     @property
     def own_tokens(self) -> list[str]:
@@ -96,6 +121,11 @@ def answer_type(normalized: str) -> AnswerType | None:
     if NUMBER_CUE.search(normalized):
         return "number"
     return None
+
+
+def asked_kinds(normalized: str) -> tuple[str, ...]:
+    """Who, where, which organization, what is: the kinds a question's cues ask for."""
+    return tuple(kind for kind, cue in KIND_CUES.items() if cue.search(normalized))
 
 
 def count_unit(normalized: str) -> str | None:
@@ -153,5 +183,5 @@ def parse_query(
         translated += tuple(v for v in spellings([*tokens, *translated]) if v not in tokens and v not in translated)
     return Query(
         question, normalized, tuple(tokens) + translated, bool(LIST_CUE.search(normalized)), answer_type(asked), focus,
-        bool(REASON_CUE.search(normalized)), language, translated, count_unit(asked), time_grain(asked),
+        bool(REASON_CUE.search(normalized)), language, translated, count_unit(asked), time_grain(asked), kinds=asked_kinds(asked),
     )

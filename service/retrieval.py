@@ -63,6 +63,7 @@ class Retrieval:
     query: Query
     candidates: list[Candidate]
     passages: list[Passage]
+    vector: np.ndarray | None = None  # the question's embedding (None in keyword mode)
 
 
 def favour_answer_type(candidates: list[Candidate], pattern: re.Pattern[str] | None, chunks: list[ChunkRecord], bonus: float) -> list[Candidate]:
@@ -236,7 +237,7 @@ class Retriever:
         scored = self.candidates(query, vector, mode, doc_ids)
         chosen = diversify(scored, k, self.settings.diversity_margin)
         passages = [self.passage(rank, c) for rank, c in enumerate(chosen, start=1)]
-        return Retrieval(query, scored, passages)
+        return Retrieval(query, scored, passages, vector)
 
     def passage(self, rank: int, candidate: Candidate) -> Passage:
         chunk = self.backend.chunks[candidate.position]

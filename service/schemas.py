@@ -70,12 +70,13 @@ class AnswerSentenceOut(BaseModel):
     start: int
     end: int
     passage: int = Field(description="the n of the passage it is cited to")
+    context: bool = Field(False, description="quoted for what the next answer sentence refers back to (该公约, 这一机制 …), not as an answer itself")
 
 
 class AnswerOut(BaseModel):
     text: str = Field(description="quoted sentences, each followed by its citation marker [n]")
     sentences: list[AnswerSentenceOut]
-    confidence: float = Field(description="share of the question's keywords found in the cited passages (IDF-weighted)")
+    confidence: float = Field(description="the answer scorer's probability that the quoted sentences answer the question")
 
 
 class KeywordsOut(BaseModel):
@@ -92,7 +93,8 @@ class AskOut(BaseModel):
     keywords: KeywordsOut | None = Field(None, description="the keyword tokens searched for: the question's own, translations and corpus-word neighbours")
     answer: AnswerOut | None = Field(description="null when the documents do not answer the question")
     low_confidence: bool = Field(description="true when govqa abstained; the passages are the nearest it found")
-    abstain_reasons: list[str] = Field(default_factory=list)
+    confidence: float = Field(0.0, description="the probability that the best evidence answers the question; govqa abstains below its calibrated threshold")
+    abstain_reasons: list[str] = Field(default_factory=list, description="why govqa abstained, in sentences")
     passages: list[PassageOut]
     mode: str
     index_version: str
@@ -209,13 +211,16 @@ def ask_out(result: AskResult) -> AskOut:
     if answer is not None:
         for s in answer.sentences:
             cited.setdefault(s.passage, []).append((s.sentence.start, s.sentence.end))
-            sentences.append(AnswerSentenceOut(text=s.sentence.text, doc_id=s.sentence.doc_id, start=s.sentence.start, end=s.sentence.end, passage=s.passage))
+            sentences.append(AnswerSentenceOut(
+                text=s.sentence.text, doc_id=s.sentence.doc_id, start=s.sentence.start, end=s.sentence.end, passage=s.passage, context=s.context,
+            ))
     return AskOut(
         question=result.question,
         query_language=query_language(result.question),
         keywords=keywords_out(result.query) if result.query else None,
         answer=None if answer is None else AnswerOut(text=answer.text, sentences=sentences, confidence=answer.confidence),
         low_confidence=answer is None,
+        confidence=result.verdict.confidence,
         abstain_reasons=list(result.verdict.problems),
         passages=[passage_out(p, cited.get(p.rank, [])) for p in result.passages],
         mode=result.mode,

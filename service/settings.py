@@ -64,9 +64,13 @@ class Settings(BaseSettings):
     expand_threshold: float = Field(0.85, gt=0, le=2, description="a question word the corpus never uses brings in corpus words at least this similar (cosine; above 1: never)")
     expand_words: int = Field(2, ge=1, le=10, description="most corpus words brought in per unknown question word")
     diversity_margin: float = Field(1.0, ge=0, description="a second document takes the last place when within this score of it")
-    answer_passage_weight: float = Field(1.0, ge=0, description="how much a sentence's passage score counts when choosing answer sentences")
+    answer_model: Path = Field(
+        PROJECT_ROOT / "service" / "models" / "answer_scorer.json", description="the answer scorer's coefficients (scripts/fit_answer_scorer.py writes them)"
+    )
     answer_sentences: int = Field(2, ge=1, le=10, description="most sentences in an answer")
     answer_list_sentences: int = Field(5, ge=1, le=20, description="most sentences in an answer to a list question")
-    min_confidence: float = Field(0.0, ge=0, le=1, description="abstain below this share of the question's keywords found in the cited passages")
+    min_confidence: float | None = Field(
+        None, ge=0, le=1, description="abstain below this probability that the answer answers (unset: the scorer's calibrated threshold)"
+    )
     cache_size: int = Field(1024, ge=0, description="questions kept in the answer cache (0 turns it off)")
     evidence_margin: float = Field(0.5, ge=0, description="more evidence sentences are shown when within this score of a passage's best")

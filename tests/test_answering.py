@@ -9,7 +9,8 @@ import numpy as np
 
 from index.build import build_index
 from index.chunking import Sentence
-from service.answering import AnswerPolicy, AnswerSentence, asks, judge, select, subject_words
+from service.answer_features import Candidate
+from service.answering import AnswerPolicy, AnswerSentence, asks, judge, quoted, subject_words
 from service.asking import Asker
 from service.query import parse_query
 from service.ranking import zscore
@@ -106,29 +107,26 @@ def test_the_focus_must_be_said_of_the_questions_subject(asker: Asker) -> None:
     assert judge(query, evidence("星河公司首席执行官李四表示支持。"), 1.0, AnswerPolicy(), weights, subject).answerable
 
 
-def test_a_why_answer_brings_the_sentence_of_its_passage_that_says_why() -> None:
-    texts = ["合作的风险评估如下。", "基础设施合作有巨大益处。", "它位于系统外部。", "各方都在推进研发。", "由于基础设施用途广泛，合作可能被滥用。", "另一段里因此也有原因。"]
-    chunks = [0, 0, 0, 0, 0, 1]
-    sentences = [Sentence("d", 10 * i, 10 * i + len(t), t, c, t) for i, (t, c) in enumerate(zip(texts, chunks))]
-    backend = SimpleNamespace(sentences=sentences)
-    scored = [(1, 9.0), (5, 6.0), (4, 5.0), (3, 4.0)]  # best first; sentence 5 is of another passage
-    candidates = [AnswerSentence(sentences[i], 1 + chunks[i], score, i) for i, score in scored]
-    why = select(backend, candidates, parse_query("为什么基础设施合作风险较高？", list), AnswerPolicy())
-    assert [s.position for s in why] == [0, 1, 2, 4]  # the best, its neighbours, the causal sentence, in reading order
-    what = select(backend, candidates, parse_query("基础设施合作有什么益处？", list), AnswerPolicy())
-    assert [s.position for s in what] == [1, 5]
+def candidates_of(texts: list[str], chunks: list[int]) -> tuple[SimpleNamespace, list[Candidate]]:
+    sentences = [Sentence("d", 30 * i, 30 * i + len(t), t, c, t) for i, (t, c) in enumerate(zip(texts, chunks))]
+    found = [Candidate(i, s, 1 + s.chunk, np.zeros(0)) for i, s in enumerate(sentences)]
+    return SimpleNamespace(sentences=sentences), found
 
 
 def test_a_sentence_that_ends_in_a_colon_brings_what_it_announces() -> None:
     texts = ["白皮书将按以下版本发布：", "2023 年：第一版 - 印度尼西亚、菲律宾和新加坡", "其他内容。", "如下：", "下一段的开头。"]
-    chunks = [0, 0, 0, 0, 1]
-    sentences = [Sentence("d", 30 * i, 30 * i + len(t), t, c, t) for i, (t, c) in enumerate(zip(texts, chunks))]
-    backend = SimpleNamespace(sentences=sentences)
-    candidates = [AnswerSentence(sentences[i], 1, 9.0 - i, i) for i in (0, 2, 3)]
-    chosen = select(backend, candidates, parse_query("第一版涵盖什么国家？", list), AnswerPolicy(max_sentences=2))
-    assert [s.position for s in chosen] == [0, 1, 2]
+    backend, found = candidates_of(texts, [0, 0, 0, 0, 1])
+    assert [s.position for s in quoted(backend, found, [0, 2])] == [0, 1, 2]
     # the colon ends its passage: the next passage's first sentence is not what it announces
-    assert [s.position for s in select(backend, candidates[2:], parse_query("有哪些？", list), AnswerPolicy())] == [3]
+    assert [s.position for s in quoted(backend, found, [3])] == [3]
+
+
+def test_a_sentence_that_refers_back_brings_what_it_refers_to() -> None:
+    texts = ["欧洲委员会于2024年5月通过《人工智能框架公约》。", "该公约于同年9月在维尔纽斯开放签署。", "这一段另起。", "其他内容。"]
+    backend, found = candidates_of(texts, [0, 0, 1, 1])
+    assert [s.position for s in quoted(backend, found, [1])] == [0, 1]  # 该公约 needs the sentence naming it
+    assert [s.position for s in quoted(backend, found, [2])] == [2]  # the sentence before it is another passage's
+    assert [s.position for s in quoted(backend, found, [3])] == [3]  # nothing to refer back to
 
 
 def test_a_documents_own_question_is_never_an_answer(asker: Asker) -> None:

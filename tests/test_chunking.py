@@ -137,3 +137,22 @@ def test_overlong_sentence_is_cut_at_clause_marks() -> None:
     assert len(result.chunks) > 1
     assert all(c.end - c.start <= 120 for c in result.chunks)
     assert "".join(c.text for c in result.chunks) == re.sub(r"\s", "", text)
+
+
+def test_a_hard_wrapped_text_reads_each_paragraph_as_whole_sentences() -> None:
+    paragraphs = [
+        "人工智能军事应用的治理问题近年来受到越来越多国家的关注，各国在联合国框架下展开了多轮讨论，但分歧依然明显。",
+        "第一届峰会于2023年2月在海牙举行，由荷兰和韩国共同主办，会议发表了《行动呼吁》。第二届峰会于2024年9月在首尔举行。",
+        "美国在2023年2月宣布了关于负责任地军事使用人工智能和自主性的政治宣言，目前已有五十多个国家表示支持。",
+    ]
+    width = 24
+    lines = []
+    for paragraph in paragraphs * 2:
+        lines += [paragraph[i:i + width] for i in range(0, len(paragraph), width)] + [""]
+    text = "\n".join(["二、政治宣言", ""] + lines)
+    sentences = chunk_document("d", text, SETTINGS).sentences
+    whole = [re.sub(r"\s", "", s.text) for s in sentences]  # a break between 于 and 2024 is a space to the model
+    assert whole[:4] == [paragraphs[0], *[p for p in re.split(r"(?<=。)", paragraphs[1]) if p], paragraphs[2]]
+    assert all(text[s.start:s.end] == s.text for s in sentences)
+    assert "\n" in sentences[0].text  # the source keeps its line breaks; the sentence spans them
+    assert [b.title for b in clean(text).blocks if isinstance(b, Heading)] == ["二、政治宣言"]

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from index.chunking import ChunkerSettings, chunk_document
 from index.documents import load_corpus
 from index.ingest import Extracted, IngestError, extract, new_doc_id, remove_document, write_document
+from index.normalize import fold_compatibility
 
 TEXT = (
     "人工智能治理的国际合作\n"
@@ -267,6 +268,7 @@ def two_page_pdf() -> tuple[bytes, list[str]]:
 def test_pdf_pages_come_out_in_order_with_metadata() -> None:
     data, pages = two_page_pdf()
     got = extract(data, "report.PDF")
+    pages = [fold_compatibility(p) for p in pages]  # a PDF's canonical text is NFKC: "：" is ":"
     first, second = got.text.index(pages[0]), got.text.index(pages[1])
     assert first < second
     assert "\n\n" in got.text[first + len(pages[0]):second]
@@ -311,7 +313,7 @@ def test_pdf_page_limit() -> None:
     data, pages = two_page_pdf()
     with pytest.raises(IngestError, match="more than the limit of 1"):
         extract(data, "long.pdf", max_pdf_pages=1)
-    assert pages[1] in extract(data, "long.pdf", max_pdf_pages=2).text
+    assert fold_compatibility(pages[1]) in extract(data, "long.pdf", max_pdf_pages=2).text
 
 
 # -- DOCX -----------------------------------------------------------------------
@@ -472,3 +474,32 @@ def test_remove_document_refuses_bad_ids(tmp_path: Path, bad: str) -> None:
     with pytest.raises(IngestError):
         remove_document(tmp_path, bad)
     assert {p: p.read_bytes() for p in files_under(tmp_path)} == before
+
+
+WRAPPED_PARAGRAPHS = [
+    "⼈⼯智能治理需要在国际层⾯开展持续的对话与合作，各国政府、企业和研究机构应当共同参与规则的制定，"
+    "并在⻛险评估、标准互认和能⼒建设等⽅⾯形成可以落地的安排。",
+    "欧洲委员会的框架公约于2024年9⽉在维尔纽斯开放签署，参与谈判的不只有欧洲委员会成员国，"
+    "还包括美国、⽇本和加拿⼤等观察员国家以及欧盟。",
+]
+
+
+def test_a_pdf_with_wrapped_lines_and_radical_forms_gives_whole_folded_sentences() -> None:
+    if cjk_font() is None:
+        pytest.skip("no CJK font to write a Chinese PDF with")
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_font("cjk", fname=cjk_font()[0])
+    pdf.set_font("cjk", size=12)
+    pdf.add_page()
+    for paragraph in WRAPPED_PARAGRAPHS:
+        pdf.multi_cell(90, 8, paragraph)  # 90 mm: every paragraph wraps over several lines
+        pdf.ln(6)
+    text = extract(bytes(pdf.output()), "wrapped.pdf").text
+    assert "⼈" not in text and "⻛" not in text and "人工智能治理" in text and "风险评估" in text
+    expected = [fold_compatibility(p) for p in WRAPPED_PARAGRAPHS]
+    assert all(p in text for p in expected), "each paragraph is one line of the canonical text"
+    sentences = chunk_document("d", text, ChunkerSettings()).sentences
+    assert [s.text for s in sentences] == [p for p in expected]
+    assert all(text[s.start:s.end] == s.text for s in sentences)

@@ -1,0 +1,109 @@
+"""The answer scorer: its features on hand-made sentences, the shipped model reproduced by its refit
+script, and what it quotes and refuses on the real index with the real model."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index.sentence_kinds import sentence_kinds
+from service.answer_features import SENTENCE_FEATURES, constraints, kind_features, proximity
+from service.answer_scorer import MODEL_FILE, AnswerScorer, choose
+from service.asking import Asker
+from service.query import parse_query
+from service.settings import PROJECT_ROOT
+
+def test_a_sentence_holds_the_kinds_of_answer_it_states() -> None:
+    assert {"place", "time", "year", "month"} <= set(sentence_kinds("2024年5月14日,中美人工智能政府间对话首次会议在瑞士日内瓦举行。"))
+    assert "money" in sentence_kinds("违规企业最高可被处以3500万欧元罚款。")
+    assert "number" in sentence_kinds("该承诺由16家公司签署。") and "money" not in sentence_kinds("该承诺由16家公司签署。")
+    assert "person" in sentence_kinds("美国总统拜登签署了行政命令。")
+    assert "org" in sentence_kinds("欧洲委员会部长委员会通过了公约。")
+    assert "definition" in sentence_kinds("所谓沙盒,是指在受控环境中测试新技术的机制。")
+    assert "reason" in sentence_kinds("由于规则分散,企业合规成本上升。")
+    plain = sentence_kinds("各方同意继续保持沟通。")
+    assert not {"time", "number", "money", "place", "definition"} & set(plain)
+
+
+def test_kind_features_match_what_is_asked_against_what_is_held() -> None:
+    where = parse_query("对话在哪里举行？", list)
+    names = [f for f in SENTENCE_FEATURES if f.startswith("asks_")] + ["asked_missing"]
+    place = dict(zip(names, kind_features(where, ("place", "time"))))
+    assert place["asks_place_holds"] == 1 and place["asked_missing"] == 0
+    missing = dict(zip(names, kind_features(where, ("time",))))
+    assert missing["asks_place_holds"] == 0 and missing["asked_missing"] == 1
+    when = dict(zip(names, kind_features(parse_query("公约哪一天开放签署？", list), ("time", "year"))))
+    assert when["asks_time_holds"] == 1 and when["asks_grain_holds"] == 0 and when["asked_missing"] == 1  # a year is not a day
+
+
+def test_proximity_and_constraints() -> None:
+    assert proximity("首尔峰会的主题是安全", ("首尔", "峰会")) == 1.0
+    assert proximity("首尔在半岛的南方而峰会在北方", ("首尔", "峰会")) == pytest.approx(4 / 11)  # 4 matched characters over 11
+    assert proximity("首尔峰会", ("首尔",)) == 0.0  # one word has no distance
+    assert constraints(parse_query("2025年巴黎峰会第二届会议有哪些国家签署了宣言", list)) == ["2025年", "第二届"]
+    assert constraints(parse_query("When did the OECD adopt its principles?", list)) == ["when", "oecd"]
+
+
+def test_choose_takes_the_best_and_close_companions_only() -> None:
+    logits = np.array([-3.0, 2.0, 1.6, -1.0])
+    assert choose(logits, 2) == [1, 2]  # p(2.0)=0.88, p(1.6)=0.83: close enough
+    assert choose(logits, 1) == [1]
+    assert choose(np.array([3.0, -4.0]), 2) == [0]  # p(-4)=0.018 is far below a tenth of p(3)=0.95
+    assert choose(np.zeros(0), 2) == []
+
+
+def test_the_shipped_model_is_what_the_refit_script_makes_from_its_table(tmp_path: Path) -> None:
+    spec = importlib.util.spec_from_file_location("fit_answer_scorer", PROJECT_ROOT / "scripts" / "fit_answer_scorer.py")
+    fit_script = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = fit_script  # dataclasses look their module up there
+    spec.loader.exec_module(fit_script)
+    shipped = json.loads(MODEL_FILE.read_text(encoding="utf-8"))
+    rows = fit_script.read_rows(fit_script.TRAINING_FILE)
+    refit = fit_script.fit(rows, shipped["trained_on"]).to_dict()
+    assert refit["threshold"] == pytest.approx(shipped["threshold"], abs=1e-6)
+    for part in ("sentence", "answer"):
+        assert refit[part]["features"] == shipped[part]["features"]
+        for key in ("mean", "scale", "coef"):
+            assert np.allclose(refit[part][key], shipped[part][key], atol=1e-6), (part, key)
+        assert refit[part]["intercept"] == pytest.approx(shipped[part]["intercept"], abs=1e-6)
+
+
+def test_the_shipped_model_loads_and_rejects_another_feature_list(tmp_path: Path) -> None:
+    scorer = AnswerScorer.load()
+    assert 0 < scorer.threshold < 1 and scorer.trained_on
+    data = json.loads(MODEL_FILE.read_text(encoding="utf-8"))
+    data["sentence"]["features"] = data["sentence"]["features"][:-1]
+    other = tmp_path / "scorer.json"
+    other.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ValueError, match="features"):
+        AnswerScorer.load(other)
+
+
+def test_a_where_question_quotes_the_sentence_that_names_the_place(asker: Asker) -> None:
+    result = asker.ask("中美人工智能政府间首次对话在哪里举行？")
+    assert result.answer is not None
+    assert any("日内瓦" in s.sentence.text for s in result.answer.sentences)
+
+
+def test_a_who_question_quotes_the_sentence_that_names_the_person(asker: Asker) -> None:
+    result = asker.ask("中美人工智能政府间对话的美方代表团由谁带队？")
+    assert result.answer is not None
+    assert any("查布拉" in s.sentence.text for s in result.answer.sentences)
+
+
+@pytest.mark.parametrize("question", ["hi", "今天天气怎么样？", "How do I bake sourdough bread?"])
+def test_chit_chat_and_questions_outside_the_documents_abstain(asker: Asker, question: str) -> None:
+    result = asker.ask(question)
+    assert result.answer is None and result.verdict.problems
+    assert result.verdict.confidence < AnswerScorer.load().threshold
+
+
+def test_confidence_is_the_answer_probability(asker: Asker) -> None:
+    answered = asker.ask("首尔峰会的主题是什么？")
+    assert answered.answer is not None and answered.answer.confidence == answered.verdict.confidence
+    assert asker.scorer.threshold <= answered.answer.confidence <= 1
