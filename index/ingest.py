@@ -27,6 +27,7 @@ from hashlib import sha256
 from pathlib import Path
 
 from index.documents import METADATA_FILE, DocumentMeta, fallback_title, load_metadata
+from index.normalize import CJK as CJK_CHARS
 from index.normalize import fold_compatibility
 from index.wrapping import unwrap
 
@@ -367,8 +368,12 @@ def extract_pdf(data: bytes, name: str, max_pages: int) -> Extracted:
 
 def pdf_canonical(text: str) -> str:
     """A PDF's text as govqa cites it: compatibility forms folded (NFKC: text layers often write 人 as
-    the Kangxi radical ⼈, 见 as ⻅) and the layout's line breaks inside paragraphs removed."""
-    return unwrap(fold_compatibility(text))
+    the Kangxi radical ⼈, 见 as ⻅), the spaces a justified line puts beside Chinese characters
+    ("基 金 会") removed, and the layout's line breaks inside paragraphs removed."""
+    return unwrap(SPACE_BESIDE_CJK.sub("", fold_compatibility(text)))
+
+
+SPACE_BESIDE_CJK = re.compile(rf"(?<=[{CJK_CHARS}])[ \t]+|[ \t]+(?=[{CJK_CHARS}])")
 
 
 def unlock_pdf(reader, name: str) -> None:

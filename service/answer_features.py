@@ -25,14 +25,15 @@ SENTENCE_KINDS = ("time", "year", "month", "day", "number", "money", "person", "
 REFERS_BACK = re.compile(r"^[\s\"“]*(?:该|此|这[一些项个种次份部条场]|上述|前述|其(?![他中实余次])|本次|此次|它|他们|她们)")
 CAPTION = re.compile(r"^(?:图|表|figure|table|fig\.)\s*\d|^图片|^image\b", re.IGNORECASE)
 # Constraints a question sets that its evidence must meet: a year, an ordinal, a number, a Latin name.
-CONSTRAINT = re.compile(r"\d{4}年?|第[一二三四五六七八九十\d]+[届次轮个批]|[A-Z][A-Za-z0-9\-]+|\d+")
+CONSTRAINT = re.compile(r"\d{4}年?|第[一二三四五六七八九十\d]+[届次轮个批版]|\d+")
+LATIN_TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9\-]*")
 RARE_IDF = 3.0
 
 RAW_SENTENCE_FEATURES = (
     "dense", "dense_gap", "bm25_share", "rank_score", "cover", "context_cover", "passage_cover", "proximity",
     "passage_z", "passage_first", "passage_inverse_rank", "length", "short", "caption", "refers_back",
     "first_in_passage", "english", "english_dense", "passage_dense", "neighbour_dense", "bigram_cover", "bigram_context_cover",
-    "slot_match", "slot_filler_fits",
+    "slot_match", "slot_filler_fits", "constraint_context", "rare_context",
     *(f"asks_{k}_holds" for k in ("time", "grain", "number", "money", "person", "place", "org", "definition", "reason", "list")),
     "asked_missing",
 )
@@ -46,7 +47,7 @@ SENTENCE_FEATURES = (
 LOGIT_FEATURES = ("best_logit", "second_logit", "logit_gap")
 QUESTION_FEATURES = (
     *LOGIT_FEATURES, "own_tokens", "unknown_share", "rare_missing", "constraint_missing",
-    "passage_cover", "best_cover", "best_context_cover", "best_asked_missing", "top_dense", "asked_unmet", "english",
+    "passage_cover", "best_cover", "best_context_cover", "best_asked_missing", "best_constraint_context", "best_rare_context", "top_dense", "asked_unmet", "english",
     "rule_kind", "rule_focus", "rule_subject",
 )
 
@@ -70,6 +71,11 @@ class Words:
     idf: np.ndarray
     known: np.ndarray
     bigrams: frozenset[str] = frozenset()
+
+    def rare(self) -> Words:
+        """The words that few passages hold: they name what the question is about."""
+        keep = self.idf >= RARE_IDF
+        return Words(tuple(t for t, k in zip(self.tokens, keep) if k), self.idf[keep], self.known[keep])
 
     def bigram_share_in(self, text: str) -> float:
         return sum(b in text for b in self.bigrams) / len(self.bigrams) if self.bigrams else 0.0
@@ -241,18 +247,22 @@ def candidates(backend: SearchBackend, retrieval: Retrieval, vector: np.ndarray 
     english = retrieval.query.language == "en"
     top_dense, top_bm25 = float(dense.max()), float(bm25.max())
     slot = question_slot(retrieval.query, backend.tokenize)
+    asked = constraints(retrieval.query)
+    rare = words.rare()
     out = []
     for i, (passage, scored) in enumerate(rows):
         record = backend.sentences[scored.position]
         text = record.embed_text.lower()
+        context = neighbours_text(backend, scored.position)
         values = [
             float(dense[i]), top_dense - float(dense[i]), float(bm25[i]) / top_bm25 if top_bm25 > 0 else 0.0, scored.score,
-            words.share_in(text), words.share_in(neighbours_text(backend, scored.position)), passage_cover[passage.rank],
+            words.share_in(text), words.share_in(context), passage_cover[passage.rank],
             proximity(text, words.tokens), z_of[passage.rank], float(passage.rank == 1), 1.0 / passage.rank,
             math.log1p(len(text)), float(len(text) < 12), float(bool(CAPTION.search(text))), float(bool(REFERS_BACK.search(text))),
             float(scored.position == passage.chunk.first_sentence), float(english), float(english) * float(dense[i]),
             float(passage_dense.get(passage.rank, 0.0)), neighbour_dense(backend, scored.position, dense_at),
-            words.bigram_share_in(text), words.bigram_share_in(neighbours_text(backend, scored.position)), *slot_features(slot, text),
+            words.bigram_share_in(text), words.bigram_share_in(context), *slot_features(slot, text),
+            sum(c in context for c in asked) / len(asked) if asked else 1.0, rare.share_in(context) if rare.tokens else 1.0,
             *kind_features(retrieval.query, record.holds),
         ]
         out.append((scored.position, record, passage.rank, values))
@@ -260,9 +270,20 @@ def candidates(backend: SearchBackend, retrieval: Retrieval, vector: np.ndarray 
     return [Candidate(position, record, rank, row) for (position, record, rank, _), row in zip(out, rows)]
 
 
+def names_a_thing(word: str, first: bool, english: bool) -> bool:
+    """Whether a Latin word of a question names something its evidence must name too: an acronym or a
+    word with digits (OECD, xAI, ASL-4) in any question; in a Chinese one also a capitalized word (a name
+    an English question uses may be written in Chinese by the documents)."""
+    marked = sum(ch.isupper() for ch in word[1:]) >= 1 or any(ch.isdigit() for ch in word)
+    return marked or (not english and not first and word[:1].isupper())
+
+
 def constraints(query: Query) -> list[str]:
-    """The question's own years, ordinals, numbers and Latin names: what its evidence must say too."""
+    """The question's own years, ordinals, numbers and names: what its evidence must say too."""
+    english = query.language == "en"
     found = [m.group().lower() for m in CONSTRAINT.finditer(query.normalized)]
+    words = LATIN_TOKEN.findall(query.normalized)
+    found += [w.lower() for i, w in enumerate(words) if len(w) >= 2 and names_a_thing(w, i == 0, english)]
     return [c for c in dict.fromkeys(found) if len(c) >= 2 or c.isdigit()]
 
 
@@ -306,12 +327,15 @@ def question_base(backend: SearchBackend, retrieval: Retrieval, words: Words, fo
     ]
 
 
+BEST_SENTENCE = ("cover", "context_cover", "asked_missing", "constraint_context", "rare_context")
+
+
 def question_features(logits: np.ndarray, base: list[float], features: np.ndarray) -> np.ndarray:
     """All question features in QUESTION_FEATURES order; `features` holds the candidates' rows."""
     own, unknown, rare, constraint, cover, top_dense, unmet, english, *rules = base
-    best = [0.0, 0.0, 1.0]
+    best = [0.0, 0.0, 1.0, 0.0, 0.0]
     if len(logits):
         top = features[int(np.argmax(logits))]
-        best = [float(top[SENTENCE_FEATURES.index(n)]) for n in ("cover", "context_cover", "asked_missing")]
+        best = [float(top[SENTENCE_FEATURES.index(n)]) for n in BEST_SENTENCE]
     values = [*logit_features(logits), own, unknown, rare, constraint, cover, *best, top_dense, unmet, english, *rules]
     return np.array(values, dtype=np.float64)

@@ -46,7 +46,8 @@ def test_proximity_and_constraints() -> None:
     assert proximity("首尔在半岛的南方而峰会在北方", ("首尔", "峰会")) == pytest.approx(4 / 11)  # 4 matched characters over 11
     assert proximity("首尔峰会", ("首尔",)) == 0.0  # one word has no distance
     assert constraints(parse_query("2025年巴黎峰会第二届会议有哪些国家签署了宣言", list)) == ["2025年", "第二届"]
-    assert constraints(parse_query("When did the OECD adopt its principles?", list)) == ["when", "oecd"]
+    assert constraints(parse_query("When did the OECD adopt its principles in Paris?", list)) == ["oecd"]
+    assert constraints(parse_query("xAI发布的前沿安全框架叫什么名字", list)) == ["xai"]
 
 
 def test_choose_takes_the_best_and_close_companions_only() -> None:
