@@ -194,20 +194,21 @@ def report(rows: list[Row], scorer: AnswerScorer) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
-    g = sub.add_parser("gather", help="ask every question and write the training table")
-    g.add_argument("sets", nargs="+", type=Path)
-    g.add_argument("--out", type=Path, default=TRAINING_FILE)
-    g.add_argument("--scratch", type=Path, default=Path("indexes/eval"))
-    f = sub.add_parser("fit", help="fit the scorer from the training table")
-    f.add_argument("--train", nargs="+", required=True, help="set names to fit on (the others are held out)")
-    f.add_argument("--table", type=Path, default=TRAINING_FILE)
-    f.add_argument("--out", type=Path, default=MODEL_FILE)
-    f.add_argument("--cross", action="store_true", help="also report each set held out of a fit on all the others")
+    parser.add_argument("command", choices=["gather", "fit"], help="gather: ask every question and write the training table; fit: fit the scorer from it")
+    parser.add_argument("sets", nargs="*", type=Path, help="gather: question files and corpus directories")
+    parser.add_argument("--train", nargs="+", help="fit: set names to fit on (the others are held out)")
+    parser.add_argument("--table", type=Path, default=TRAINING_FILE, help="the training table (gather writes it, fit reads it)")
+    parser.add_argument("--out", type=Path, default=MODEL_FILE, help="fit: where to write the scorer")
+    parser.add_argument("--scratch", type=Path, default=Path("indexes/eval"), help="gather: where corpus directories are indexed")
+    parser.add_argument("--cross", action="store_true", help="fit: also report each corpus held out of a fit on all the others")
     args = parser.parse_args()
     if args.command == "gather":
-        gather(args.sets, args.out, args.scratch)
+        if not args.sets:
+            parser.error("gather needs question files or corpus directories")
+        gather(args.sets, args.table, args.scratch)
         return
+    if not args.train:
+        parser.error("fit needs --train")
     rows = read_rows(args.table)
     scorer = fit(rows, args.train)
     scorer.save(args.out)

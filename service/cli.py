@@ -228,6 +228,7 @@ def evaluate(
             raise typer.Exit(2) from exc
         summary = evaluation.summarize(evaluation.run_questions(items, ask))
         summary.update(mode=mode or "hybrid", questions_file=str(questions))
+        name = name if name not in summaries else f"{name} ({len(summaries) + 1})"
         summaries[name] = summary
         typer.echo(f"{name} ({questions}) · mode {summary['mode']}")
         typer.echo(evaluation.format_table(summary) + "\n")

@@ -66,3 +66,30 @@ def test_missing_index_is_a_one_line_error(monkeypatch: pytest.MonkeyPatch, tmp_
     result = runner.invoke(app, ["ask", "问题"])
     assert result.exit_code == 1
     assert "govqa build" in result.output and "Traceback" not in result.output
+
+
+def test_eval_ingests_a_corpus_directory_and_reports_each_set(index_env, tmp_path: Path) -> None:
+    corpus = tmp_path / "tiny"
+    (corpus / "docs").mkdir(parents=True)
+    (corpus / "docs" / "accord.md").write_text(
+        "# 星河协议\n\n星河协议于2031年3月在里斯本签署，共有十二个国家加入。协议设立审查委员会，每年发布一份风险报告。\n",
+        encoding="utf-8",
+    )
+    (corpus / "docs" / "office.html").write_text(
+        "<html><head><title>监管办公室</title></head><body><article><h1>监管办公室</h1>"
+        "<p>监管办公室设在维也纳，首任主任由理事会任命。办公室负责协调各国的测试标准。</p></article></body></html>",
+        encoding="utf-8",
+    )
+    rows = [
+        {"id": "t1", "question": "星河协议在哪里签署？", "type": "factoid", "answers": [{"doc": "accord.md", "span": "在里斯本签署"}]},
+        {"id": "t2", "question": "监管办公室设在哪里？", "type": "factoid", "answers": [{"doc": "office.html", "span": "监管办公室设在维也纳"}]},
+    ]
+    (corpus / "questions.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    out = tmp_path / "run.json"
+    result = runner.invoke(app, ["eval", str(corpus), str(corpus), "--scratch", str(tmp_path / "scratch"), "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "tiny (" in result.output and "macro average over 2 sets" in result.output
+    report = json.loads(out.read_text(encoding="utf-8"))
+    tiny = report["sets"]["tiny"]["overall"]
+    assert tiny["questions"] == 2 and tiny["hit_rate@5"] == 1.0  # the file names resolved to the uploads' ids
+    assert len(list((tmp_path / "scratch").iterdir())) == 1  # the second pass reused the scratch index

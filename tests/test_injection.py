@@ -269,7 +269,7 @@ def client(base_url: str) -> openai.OpenAI:
 
 @pytest.mark.parametrize(
     "question", list(QUESTIONS), ids=[
-        "instruction-en", "instruction-zh", "html", "link", "link-query", "fence-list-marker", "block-quote", "fake-citation",
+        "instruction-en", "instruction-zh", "html", "html-entities", "link", "link-query", "fence-list-marker", "block-quote", "fake-citation",
         "fake-answer",
     ],
 )
