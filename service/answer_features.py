@@ -20,7 +20,6 @@ from service.retrieval import Retrieval
 
 CANDIDATE_PASSAGES = 5
 HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]{2,}")
-SENTENCE_KINDS = ("time", "year", "month", "day", "number", "money", "person", "place", "org", "definition", "reason", "list")
 # A sentence that opens by referring back ("该公约", "这一机制", "上述原则") needs what it refers to.
 REFERS_BACK = re.compile(r"^[\s\"“]*(?:该|此|这[一些项个种次份部条场]|上述|前述|其(?![他中实余次])|本次|此次|它|他们|她们)")
 CAPTION = re.compile(r"^(?:图|表|figure|table|fig\.)\s*\d|^图片|^image\b", re.IGNORECASE)
@@ -199,9 +198,13 @@ def kind_features(query: Query, holds: tuple[str, ...]) -> list[float]:
         "reason" in asked and "reason" in holds,
         "list" in asked and "list" in holds,
     ]
-    main = [k for k in asked if k not in ("list", "reason", "definition")]
-    missing = any(k not in holds for k in main)
+    missing = any(k not in holds for k in named_kinds(query))
     return [float(f) for f in flags] + [float(missing)]
+
+
+def named_kinds(query: Query) -> list[str]:
+    """The kinds asked for that an answer must name (a time, a count, a person …), not a list, a reason or a definition."""
+    return [k for k in query.asked if k not in ("list", "reason", "definition")]
 
 
 def neighbours_text(backend: SearchBackend, position: int) -> str:
@@ -314,16 +317,14 @@ def question_base(backend: SearchBackend, retrieval: Retrieval, words: Words, fo
     """Features of the question against its evidence as a whole that do not depend on the sentence scorer:
     how much of the question (its rare words, its years, names and ordinals) the leading passages say."""
     evidence = " ".join(p.chunk.embed_text for p in retrieval.passages[:3]).lower()
-    rare = [(t, idf) for t, idf in zip(words.tokens, words.idf.tolist()) if idf >= RARE_IDF]
-    rare_total = sum(idf for _, idf in rare)
-    rare_missing = sum(idf for t, idf in rare if t not in evidence) / rare_total if rare else 0.0
+    rare = words.rare()
+    rare_missing = 1.0 - rare.share_in(evidence) if rare.tokens else 0.0
     constraint_missing = any(c not in evidence for c in constraints(retrieval.query))
     holds = {k for c in found for k in c.sentence.holds}
-    main = [k for k in retrieval.query.asked if k not in ("list", "reason", "definition")]
     return [
         math.log1p(len(words.tokens)), float((~words.known).mean()) if len(words.tokens) else 1.0, rare_missing,
         float(constraint_missing), words.share_in(evidence), float(max((c.features[0] for c in found), default=0.0)),
-        float(any(k not in holds for k in main)), float(retrieval.query.language == "en"), *rules,
+        float(any(k not in holds for k in named_kinds(retrieval.query))), float(retrieval.query.language == "en"), *rules,
     ]
 
 

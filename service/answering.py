@@ -22,7 +22,7 @@ from service.answer_features import REFERS_BACK, Candidate, Words, candidates, c
 from service.answer_scorer import AnswerScorer, choose
 from service.answer_types import GRAIN_EXPRESSION, MONEY_EXPRESSION, NUMBER_EXPRESSION, TIME_EXPRESSION, counted
 from service.query import Query
-from service.retrieval import Passage, Retrieval
+from service.retrieval import Retrieval
 
 EVIDENCE_PASSAGES = 3
 INTRODUCES = re.compile(r"[:：]\s*$")
@@ -82,17 +82,6 @@ def with_continuations(backend: SearchBackend, chosen: list[AnswerSentence]) -> 
     return chosen + extra
 
 
-def covered_share(backend: SearchBackend, query: Query, passages: list[Passage]) -> float:
-    """IDF-weighted share of the question's keywords that occur in the leading passages."""
-    tokens = list(dict.fromkeys(query.tokens))
-    if not tokens or not passages:
-        return 0.0
-    positions = [p.position for p in passages[:EVIDENCE_PASSAGES]]
-    present = (backend.keyword_matrix(tokens, positions, "chunk") > 0).any(axis=1)
-    idf = backend.keyword_idf(tokens)
-    return float((idf * present).sum() / idf.sum()) if idf.sum() > 0 else 0.0
-
-
 def carries(text: str, focus_weight: dict[str, float]) -> bool:
     """Whether a lower-cased text holds the words that carry most of the focus's weight (IDF: "会员企业"
     lacks its rare word 会员 though 企业 is there)."""
@@ -142,8 +131,9 @@ def judge(
 
 
 def rule_verdict(backend: SearchBackend, retrieval: Retrieval, policy: AnswerPolicy) -> Verdict:
-    """The question's own cues checked against the leading passages' evidence sentences."""
-    confidence = covered_share(backend, retrieval.query, retrieval.passages)
+    """The question's own cues checked against the leading passages' evidence sentences. Only their
+    objections count (as the scorer's features): the rules give no confidence of their own."""
+    confidence = 0.0
     evidence = [AnswerSentence(e.sentence, p.rank, e.score) for p in retrieval.passages[:EVIDENCE_PASSAGES] for e in p.evidence]
     focus = list(retrieval.query.focus)
     focus_weight = dict(zip(focus, backend.keyword_idf(focus).tolist()))
