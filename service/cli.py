@@ -318,12 +318,24 @@ def serve(
 
         serve_replicas(settings, replicas or 1, ray_address)
         return
-    uvicorn.run(create_app(settings), **uvicorn_options(settings), log_level="info")
+    uvicorn.run(create_app(settings), **uvicorn_options(settings))
 
 
 def main() -> None:
     app()
+    """The `govqa` entry point: logging is configured here (bounded JSON lines on stderr), never by a library."""
+    from index.bounded_logging import configure
+
+    configure(log_level())
 
 
 if __name__ == "__main__":
+def log_level() -> str:
+    """GOVQA_LOG_LEVEL, or INFO when the settings cannot be read (the command then says why)."""
+    try:
+        return Settings().log_level
+    except Exception:  # noqa: BLE001 - a bad GOVQA_* value is reported by the command itself
+        return "INFO"
+
+
     main()

@@ -126,8 +126,8 @@ def install_request_ids(app: FastAPI) -> None:
         started = time.perf_counter()
         response = await call_next(request)
         response.headers["X-Request-ID"] = rid
-        log.info(json.dumps({
+        log.info("request", extra={"fields": {
             "request_id": rid, "method": request.method, "path": request.url.path, "status": response.status_code,
             "ms": round((time.perf_counter() - started) * 1000, 2), "query_chars": len(request.url.query),
-        }))
+        }})
         return response

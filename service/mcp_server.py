@@ -20,6 +20,7 @@ from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import Field
 from starlette.types import Receive, Scope, Send
 
+from index.bounded_logging import library_logging_kept_out
 from service.asking import Asker
 from service.chat_text import answer_text, quoted, source_line
 from service.schemas import (
@@ -58,7 +59,8 @@ def passage_reference(p: PassageOut) -> str:
 
 def build_server(asker_of: Callable[[], Asker | None]) -> MCPServer:
     """The MCP server over whichever index `asker_of` returns when a tool runs (None: not loaded)."""
-    server = MCPServer("govqa", title="govqa", version="0.1.0", instructions=INSTRUCTIONS, log_level="WARNING")
+    with library_logging_kept_out():  # the SDK's constructor installs a Rich handler on the root logger
+        server = MCPServer("govqa", title="govqa", version="0.1.0", instructions=INSTRUCTIONS, log_level="WARNING")
 
     def loaded() -> Asker:
         asker = asker_of()

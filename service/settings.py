@@ -54,6 +54,7 @@ class Settings(BaseSettings):
     candidates: int = Field(50, ge=1, le=1000, description="candidates taken from each retriever before fusion")
     fusion: Literal["zscore", "rrf"] = Field("zscore", description="weighted sum of z-normalized signals, or reciprocal-rank fusion")
     rrf_k: int = Field(60, ge=1, description="the constant k of reciprocal-rank fusion")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="the least severe log records written (JSON lines on stderr)")
     weight_dense: float = Field(0.5, ge=0, description="weight of the passage's cosine to the question")
     weight_keyword: float = Field(1.0, ge=0, description="weight of the passage's BM25")
     weight_sentence_dense: float = Field(0.5, ge=0, description="weight of the best sentence's cosine")

@@ -154,4 +154,7 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         "limit_concurrency": settings.max_connections,
         "timeout_keep_alive": settings.keep_alive_seconds,
         "timeout_graceful_shutdown": settings.shutdown_grace_seconds,
+        "log_config": None,  # govqa's entry point configures logging; uvicorn's records reach its handler
+        "access_log": False,  # govqa logs each request once itself (service.errors)
+        "log_level": settings.log_level.lower(),
     }

@@ -39,7 +39,7 @@ def server(settings: Settings, built_index) -> Iterator[tuple[str, object]]:
         "keep_alive_seconds": KEEP_ALIVE, "max_connections": MAX_CONNECTIONS, "reload_seconds": 0,
     })
     app = create_app(guarded)
-    running = Server(uvicorn.Config(app, **uvicorn_options(guarded), log_level="warning"))
+    running = Server(uvicorn.Config(app, **{**uvicorn_options(guarded), "log_level": "warning"}))
     thread = threading.Thread(target=running.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 60
