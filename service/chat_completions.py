@@ -1,8 +1,10 @@
-"""An OpenAI-compatible door: `POST /v1/chat/completions` and `GET /v1/models` (model `govqa`), so any chat
-client or framework that speaks OpenAI can ask govqa. Nothing is generated: the reply is govqa's extractive
-answer, quoted, with a numbered source list, and the passages ride along in an extra field `citations`.
-Unsupported parameters are ignored; errors, including malformed bodies, come in OpenAI's shape. An optional
-bearer key (GOVQA_API_KEY) guards both routes.
+"""An OpenAI-compatible door: `POST /v1/chat/completions`, `GET /v1/models` and `GET /v1/models/{id}` (model
+`govqa`, and the names in GOVQA_MODEL_ALIASES), so any chat client or framework that speaks OpenAI can ask
+govqa. Nothing is generated: the reply is govqa's extractive answer, quoted, with a numbered source list, and
+the passages ride along in an extra field `citations`. A follow-up question is read against the earlier user
+messages (service/followups.py). `usage` is counted by service/usage.py's rule. Unsupported parameters are
+ignored; errors, including malformed bodies and unknown models, come in OpenAI's shape. An optional bearer key
+(GOVQA_API_KEY) guards these routes.
 
 No `from __future__ import annotations`: FastAPI reads the route signatures at run time.
 """
@@ -23,10 +25,12 @@ from pydantic import BaseModel, Field, field_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.asking import Asker
-from service.chat_text import answer_text
+from service.chat_text import answer_text, conversation_note
 from service.deps import capacity, get_asker
 from service.errors import validation_message
-from service.schemas import AskOut, PassageOut, ask_out, trim
+from service.followups import Resolved, resolve_with
+from service.schemas import AskOut, ConversationOut, PassageOut, ask_out, conversation_out, trim
+from service.usage import CompletionUsage, chat_usage
 
 MODEL_ID = "govqa"
 MAX_QUESTION_CHARS = 1000
@@ -108,6 +112,7 @@ router = APIRouter(
         status: {"model": OpenAIErrorOut, "description": description}
         for status, description in {
             400: "malformed body; param names the field", 401: "missing or wrong key (when GOVQA_API_KEY is set)",
+            404: "unknown model (code model_not_found)",
             503: "index not loaded yet, or too many questions in flight (see Retry-After)",
         }.items()
     },
@@ -131,12 +136,17 @@ class ChatMessage(BaseModel):
         return self.content or ""
 
 
+class StreamOptions(BaseModel):
+    include_usage: bool = Field(False, description="send a last chunk, before [DONE], with `usage` and no choices")
+
+
 class ChatRequest(BaseModel):
     """OpenAI's chat-completion request; parameters govqa has no use for (temperature, tools, …) are ignored."""
 
-    model: str = Field(description="any name; govqa answers as `govqa`", examples=[MODEL_ID])
+    model: str = Field(description="`govqa` or a name in GOVQA_MODEL_ALIASES; any other is a 404 model_not_found", examples=[MODEL_ID])
     messages: list[ChatMessage] = Field(min_length=1)
     stream: bool = False
+    stream_options: StreamOptions | None = None
 
 
 class Citation(PassageOut):
@@ -163,7 +173,9 @@ class ChatCompletion(BaseModel):
     model: str = MODEL_ID
     system_fingerprint: str = Field(description="the index version that answered")
     choices: list[Choice]
+    usage: CompletionUsage
     citations: list[Citation] = Field(description="the passages behind the answer, numbered as its [n] markers")
+    followup: ConversationOut | None = Field(None, description="when the question was read with the earlier user messages: what was searched and which terms came from them")
 
 
 class Delta(BaseModel):
@@ -186,6 +198,8 @@ class ChatCompletionChunk(BaseModel):
     system_fingerprint: str
     choices: list[ChunkChoice]
     citations: list[Citation] | None = Field(None, description="on the first chunk only")
+    followup: ConversationOut | None = Field(None, description="on the first chunk only, when the question was read with the earlier user messages")
+    usage: CompletionUsage | None = Field(None, description="with stream_options.include_usage: on the last chunk, whose choices are empty")
 
 
 class Model(BaseModel):
@@ -200,59 +214,96 @@ class ModelList(BaseModel):
     data: list[Model]
 
 
-def question_of(messages: list[ChatMessage]) -> str:
-    """The last user message, trimmed; 400 when there is none or it is empty or too long."""
+def known_models(request: Request) -> list[str]:
+    """`govqa` and the configured aliases."""
+    return [MODEL_ID, *(a for a in request.app.state.settings.model_aliases if a != MODEL_ID)]
+
+
+def check_model(request: Request, model: str) -> None:
+    """404 model_not_found, as OpenAI answers, for a model govqa does not serve."""
+    if model not in known_models(request):
+        raise OpenAIError(404, f"The model `{model}` does not exist or you do not have access to it.", param="model", code="model_not_found")
+
+
+def question_of(messages: list[ChatMessage]) -> tuple[str, list[str]]:
+    """The last user message, trimmed, and the earlier user messages (the conversation it follows); 400 when
+    there is no user message or the last is empty or too long."""
     user = [m for m in messages if m.role == "user"]
     if not user:
         raise OpenAIError(400, "messages must contain a user message: its text is the question", param="messages")
     question = trim(user[-1].text())
     if not 1 <= len(question) <= MAX_QUESTION_CHARS:
         raise OpenAIError(400, f"the last user message must hold 1–{MAX_QUESTION_CHARS} characters of text", param="messages")
-    return question
+    history = [trim(m.text())[:MAX_QUESTION_CHARS] for m in user[:-1]]
+    return question, [h for h in history if h]
+
+
+def ask_in_conversation(asker: Asker, question: str, history: list[str]) -> tuple[AskOut, Resolved]:
+    """govqa's answer to a question read against the earlier questions of its conversation."""
+    resolved = resolve_with(asker.retriever.backend, question, history)
+    out = ask_out(asker.ask(resolved.question))
+    return out.model_copy(update={"question": question}), resolved
 
 
 def citations_of(out: AskOut, base_url: str) -> list[Citation]:
     return [Citation(**p.model_dump(), link=f"{base_url}v1/passages/{quote(p.chunk_id, safe='')}") for p in out.passages]
 
 
-def stream(completion_id: str, created: int, fingerprint: str, content: str, citations: list[Citation]) -> Iterator[str]:
-    """The reply as server-sent events of chat.completion.chunk objects, a line of content at a time, ending with [DONE]."""
+def stream(
+    completion_id: str, created: int, fingerprint: str, content: str, citations: list[Citation],
+    conversation: ConversationOut | None = None, usage: CompletionUsage | None = None,
+) -> Iterator[str]:
+    """The reply as server-sent events of chat.completion.chunk objects, a line of content at a time, then (when
+    asked for) a chunk with the usage and no choices, ending with [DONE]."""
 
-    def event(delta: Delta, finish: Literal["stop"] | None = None, cited: list[Citation] | None = None) -> str:
+    def event(delta: Delta, finish: Literal["stop"] | None = None, **extra: object) -> str:
         chunk = ChatCompletionChunk(
-            id=completion_id, created=created, system_fingerprint=fingerprint,
-            choices=[ChunkChoice(delta=delta, finish_reason=finish)], citations=cited,
+            id=completion_id, created=created, system_fingerprint=fingerprint, choices=[ChunkChoice(delta=delta, finish_reason=finish)], **extra,
         )
         return f"data: {chunk.model_dump_json(exclude_none=True)}\n\n"
 
-    yield event(Delta(role="assistant", content=""), cited=citations)
+    yield event(Delta(role="assistant", content=""), citations=citations, followup=conversation)
     for line in content.splitlines(keepends=True):
         yield event(Delta(content=line))
     yield event(Delta(), finish="stop")
+    if usage is not None:
+        last = ChatCompletionChunk(id=completion_id, created=created, system_fingerprint=fingerprint, choices=[], usage=usage)
+        yield f"data: {last.model_dump_json(exclude_none=True)}\n\n"
     yield "data: [DONE]\n\n"
 
 
 @router.post("/v1/chat/completions", response_model=ChatCompletion, dependencies=[Depends(capacity)])
 async def chat_completions(body: ChatRequest, request: Request, asker: Annotated[Asker, Depends(get_asker)]) -> ChatCompletion | StreamingResponse:
-    """govqa's cited answer to the last user message, as an OpenAI chat completion (streamed when `stream` is true)."""
-    question = question_of(body.messages)
-    out = ask_out(await run_in_threadpool(asker.ask, question))
+    """govqa's cited answer to the last user message, read against the earlier ones when it follows them up, as an
+    OpenAI chat completion (streamed when `stream` is true)."""
+    check_model(request, body.model)
+    question, history = question_of(body.messages)
+    out, resolved = await run_in_threadpool(ask_in_conversation, asker, question, history)
     base_url = str(request.base_url)
     citations = citations_of(out, base_url)
     links = {c.n: c.link for c in citations}
-    content = answer_text(out, lambda p: links[p.n])
+    conversation = conversation_out(resolved)
+    content = conversation_note(conversation) + answer_text(out, lambda p: links[p.n])
+    usage = chat_usage((m.text() for m in body.messages), content)
     completion_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
     if body.stream:
-        events = stream(completion_id, created, out.index_version, content, citations)
+        with_usage = usage if body.stream_options and body.stream_options.include_usage else None
+        events = stream(completion_id, created, out.index_version, content, citations, conversation, with_usage)
         return StreamingResponse(events, media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
-    completion = ChatCompletion(
-        id=completion_id, created=created, system_fingerprint=out.index_version,
-        choices=[Choice(message=AssistantMessage(content=content))], citations=citations,
+    return ChatCompletion(
+        id=completion_id, created=created, model=body.model, system_fingerprint=out.index_version,
+        choices=[Choice(message=AssistantMessage(content=content))], usage=usage, citations=citations, followup=conversation,
     )
-    return completion
 
 
 @router.get("/v1/models", response_model=ModelList)
-def models() -> ModelList:
-    """The one model: `govqa`."""
-    return ModelList(data=[Model()])
+def models(request: Request) -> ModelList:
+    """The models govqa answers as: `govqa` and the configured aliases."""
+    return ModelList(data=[Model(id=m) for m in known_models(request)])
+
+
+@router.get("/v1/models/{model_id}", response_model=Model)
+def model(request: Request, model_id: str) -> Model:
+    """One model by its id; 404 model_not_found for any other."""
+    check_model(request, model_id)
+    return Model(id=model_id)

@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Callable
 
-from service.schemas import AskOut, PassageOut
+from service.schemas import AskOut, ConversationOut, PassageOut
 
 NO_ANSWER = "The documents do not answer this question."
 QUOTED_ANSWER = "Quoted from the documents (each sentence is followed by the number of its source):"
@@ -57,3 +57,12 @@ def answer_text(out: AskOut, link: Callable[[PassageOut], str], with_passages: b
         head = f"{QUOTED_ANSWER}\n{sentences}\n\nSources:"
     sources = [source_line(p, link(p)) + (f"\n{quoted(p.text)}" if with_passages else "") for p in out.passages]
     return "\n".join([head, ("\n\n" if with_passages else "\n").join(sources)]) if sources else head
+
+
+def conversation_note(conversation: ConversationOut | None) -> str:
+    """A first line saying which terms a follow-up question took from the conversation (empty when none)."""
+    if conversation is None:
+        return ""
+    carried = ", ".join(literal(t) for t in conversation.carried) or "none"
+    replacing = f" (in place of {', '.join(literal(t) for t in conversation.replaced)})" if conversation.replaced else ""
+    return f"Read with the earlier questions: searched as {literal(conversation.searched)}; terms from the conversation: {carried}{replacing}.\n\n"

@@ -6,6 +6,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from index.documents import DocumentMeta
 from service.asking import AskResult
+from service.followups import Resolved
 from service.retrieval import Passage
 from service.query import Language, Query, query_language
 from service.settings import Mode
@@ -99,6 +100,14 @@ class AskOut(BaseModel):
     mode: str
     index_version: str
     took_ms: float
+
+
+class ConversationOut(BaseModel):
+    """How a follow-up question was read with the conversation before it (service/followups.py)."""
+
+    searched: str = Field(description="the question as it was searched and answered")
+    carried: list[str] = Field(description="terms taken from the earlier questions")
+    replaced: list[str] = Field(default_factory=list, description="earlier terms the follow-up put something else in place of (第一届 for 第二届)")
 
 
 class SearchOut(BaseModel):
@@ -227,6 +236,13 @@ def ask_out(result: AskResult) -> AskOut:
         index_version=result.index_version,
         took_ms=round(result.took_ms, 2),
     )
+
+
+def conversation_out(resolved: Resolved) -> ConversationOut | None:
+    """What a conversation gave a question; None when it was asked as it is."""
+    if not resolved.changed:
+        return None
+    return ConversationOut(searched=resolved.question, carried=list(resolved.carried), replaced=list(resolved.replaced))
 
 
 def document_out(meta: DocumentMeta, text: str, chunks: int) -> DocumentOut:
