@@ -18,7 +18,6 @@ import os
 import re
 import tempfile
 import unicodedata
-import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ from index.documents import METADATA_FILE, DocumentMeta, fallback_title, load_me
 from index.normalize import CJK as CJK_CHARS
 from index.normalize import fold_compatibility
 from index.wrapping import unwrap
+from index.zipcheck import ZipRefused, real_sizes
 
 MAX_PDF_PAGES = 2000
 MAX_DOCX_UNCOMPRESSED = 200 * 1024 * 1024
@@ -60,6 +60,10 @@ class IngestError(ValueError):
     """A file that cannot become a corpus document; the message names the file and the reason."""
 
 
+class DocumentTooLarge(IngestError):
+    """A file whose text, or what indexing it would cost, is over a configured limit (413 over HTTP)."""
+
+
 @dataclass(frozen=True)
 class Extracted:
     """A file's canonical text and the metadata found in the file itself."""
@@ -75,9 +79,12 @@ class Extracted:
 
 
 def extract(data: bytes, filename: str, *, max_pdf_pages: int = MAX_PDF_PAGES,
-            max_docx_bytes: int = MAX_DOCX_UNCOMPRESSED) -> Extracted:
-    """Extract text and metadata from a file's bytes, choosing the reader by the name's suffix."""
-    name = Path(filename.replace("\\", "/")).name or "file"
+            max_docx_bytes: int = MAX_DOCX_UNCOMPRESSED, max_chars: int | None = None) -> Extracted:
+    """Extract text and metadata from a file's bytes, choosing the reader by the name's suffix; with
+    `max_chars`, a text longer than that is refused (a PDF's as soon as its pages pass it).
+
+    Untrusted files go through index.extraction, which runs this in a bounded process of its own."""
+    name = display_name(filename)
     fmt = SUFFIX_FORMATS.get(Path(name).suffix.lower())
     if fmt is None:
         raise IngestError(f"{name}: unsupported file type (expected one of {', '.join(sorted(SUFFIX_FORMATS))})")
@@ -86,10 +93,21 @@ def extract(data: bytes, filename: str, *, max_pdf_pages: int = MAX_PDF_PAGES,
     elif fmt == "html":
         extracted = extract_html(data, name)
     elif fmt == "pdf":
-        extracted = extract_pdf(data, name, max_pdf_pages)
+        extracted = extract_pdf(data, name, max_pdf_pages, max_chars)
     else:
         extracted = extract_docx(data, name, max_docx_bytes)
+    if max_chars is not None and len(extracted.text) > max_chars:
+        raise too_long(name, max_chars)
     return finish(extracted, name)
+
+
+def too_long(name: str, max_chars: int) -> IngestError:
+    return DocumentTooLarge(f"{name}: the extracted text has more than {max_chars} characters, the limit per document (GOVQA_MAX_DOCUMENT_CHARS)")
+
+
+def display_name(filename: str) -> str:
+    """The file name a client sent, without any directory part, as messages name the file."""
+    return Path(filename.replace("\\", "/")).name or "file"
 
 
 def finish(extracted: Extracted, name: str) -> Extracted:
@@ -344,7 +362,7 @@ def iso_date(value: str | None) -> str | None:
 # -- PDF ------------------------------------------------------------------------
 
 
-def extract_pdf(data: bytes, name: str, max_pages: int) -> Extracted:
+def extract_pdf(data: bytes, name: str, max_pages: int, max_chars: int | None = None) -> Extracted:
     """The PDF's text layer, pages joined by blank lines; scanned, encrypted or broken PDFs are refused."""
     from pypdf import PdfReader
 
@@ -358,7 +376,12 @@ def extract_pdf(data: bytes, name: str, max_pages: int) -> Extracted:
         raise IngestError(f"{name}: not a readable PDF ({type(exc).__name__}: {exc})") from exc
     if count > max_pages:
         raise IngestError(f"{name}: the PDF has {count} pages, more than the limit of {max_pages}")
-    pages = [page_text(reader, i, name) for i in range(count)]
+    pages, length = [], 0
+    for i in range(count):
+        pages.append(page_text(reader, i, name))
+        length += len(pages[-1])
+        if max_chars is not None and length > max_chars:
+            raise too_long(name, max_chars)
     text = pdf_canonical("\n\n".join(p for p in pages if p))
     if not text.strip():
         raise IngestError(f"{name}: the PDF has no text layer (scanned?); govqa needs extractable text")
@@ -426,17 +449,12 @@ def extract_docx(data: bytes, name: str, max_bytes: int) -> Extracted:
 
 
 def check_zip(data: bytes, name: str, max_bytes: int) -> None:
-    """Refuse a file that is not a zip, or whose entries would unpack to more than max_bytes (a zip bomb)."""
+    """Refuse a file that is not a zip, or whose entries really unpack (counted while inflating, never
+    taken from the sizes it declares) to more than max_bytes: a zip bomb, forged sizes or not."""
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            entries = archive.infolist()
-    except Exception as exc:  # noqa: BLE001 - zipfile raises BadZipFile, ValueError, OSError…
-        raise IngestError(f"{name}: not a valid DOCX file (not a zip archive: {exc})") from exc
-    if len(entries) > MAX_ZIP_ENTRIES:
-        raise IngestError(f"{name}: the DOCX has {len(entries)} zip entries, more than {MAX_ZIP_ENTRIES}")
-    total = sum(entry.file_size for entry in entries)
-    if total > max_bytes:
-        raise IngestError(f"{name}: the DOCX would unpack to {total} bytes, more than the limit of {max_bytes}")
+        real_sizes(data, max_bytes, MAX_ZIP_ENTRIES)
+    except ZipRefused as exc:
+        raise IngestError(f"{name}: not a valid DOCX file ({exc})") from exc
 
 
 def docx_blocks(item) -> list[str]:

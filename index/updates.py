@@ -22,7 +22,8 @@ from index.build import BuildResult, build_index
 from index.chunking import ChunkerSettings
 from index.documents import DOCUMENT_SUFFIXES, METADATA_FILE, DocumentMeta, load_corpus
 from index.embedding import Embedder
-from index.ingest import IngestError, extract, new_doc_id, remove_document, write_document
+from index.extraction import ExtractionLimits, extract_isolated
+from index.ingest import Extracted, IngestError, new_doc_id, remove_document, write_document
 from index.locking import rebuild_lock
 
 log = logging.getLogger(__name__)
@@ -83,6 +84,7 @@ class CorpusUpdater:
     keep: int = 3
     wait: float | None = None
     before_publish: Callable[[Path, Path, str], None] | None = None  # e.g. index.milvus_backend.milvus_loader
+    limits: ExtractionLimits = field(default_factory=ExtractionLimits)
 
     def rebuild(self, *, force: bool = False, progress: bool = False) -> BuildResult:
         """Build and publish the corpus as it is (skipped when nothing changed, unless forced)."""
@@ -94,8 +96,12 @@ class CorpusUpdater:
                 raise
 
     def add(self, uploads: list[Upload], overrides: dict | None = None) -> UpdateResult:
-        """Ingest files into the corpus and publish a version that includes them."""
-        extracted = [extract(u.data, u.filename) for u in uploads]
+        """Ingest files into the corpus and publish a version that includes them; each file is read in a
+        bounded worker process (index.extraction)."""
+        return self.add_extracted([extract_isolated(u.data, u.filename, self.limits) for u in uploads], overrides)
+
+    def add_extracted(self, extracted: list[Extracted], overrides: dict | None = None) -> UpdateResult:
+        """Add documents already extracted and publish a version that includes them."""
         with rebuild_lock(self.root, wait=self.wait):
             self._check_new([new_doc_id(e.text) for e in extracted])
             saved = snapshot(self.corpus, [])

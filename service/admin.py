@@ -15,22 +15,19 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
-from starlette.datastructures import UploadFile
-from starlette.formparsers import MultiPartException
 
-from index.ingest import IngestError
+from index.ingest import DocumentTooLarge, IngestError
 from index.locking import RebuildBusy
 from index.updates import CorpusUpdater, DuplicateDocument, RebuildFailed, Upload, UpdateError, UpdateResult
 from service.asking import Asker
 from service.deps import get_asker
-from service.runtime import chunker_settings
+from service.runtime import chunker_settings, extraction_limits
 from service.schemas import DocumentOut, ErrorOut, document_out
 from service.settings import Settings
+from service.uploads import extract_uploads, read_upload
 
 log = logging.getLogger("govqa")
 router = APIRouter()
-MAX_FILES = 20
-METADATA_FIELDS = ("title", "date", "publisher", "url", "language")
 
 
 class DocumentsChangedOut(BaseModel):
@@ -48,8 +45,10 @@ ADMIN_RESPONSES: dict[int | str, dict] = {
     status: {"model": ErrorOut, "description": description}
     for status, description in {
         401: "missing or wrong bearer key", 403: "document management is disabled (no GOVQA_ADMIN_KEY)",
-        409: "a rebuild is already running, or the text is already in the corpus", 413: "upload over GOVQA_MAX_UPLOAD_BYTES",
-        422: "a file that cannot be ingested, or invalid metadata", 507: "the disk is full: the rebuild failed and nothing changed",
+        409: "a rebuild is already running, or the text is already in the corpus",
+        413: "upload over GOVQA_MAX_UPLOAD_BYTES, or a document over a cost limit (extraction time, memory, characters)",
+        422: "a file that cannot be ingested, or invalid metadata",
+        503: "every extraction slot is taken (GOVQA_EXTRACT_WORKERS)", 507: "the disk is full: the rebuild failed and nothing changed",
     }.items()
 }
 
@@ -86,32 +85,9 @@ def updater_of(request: Request, asker: Asker) -> CorpusUpdater:
         settings: Settings = state.settings
         state.updater = CorpusUpdater(
             settings.corpus, settings.index_dir, asker.retriever.embedder, chunker=chunker_settings(settings),
-            index_type=settings.index_type, keep=settings.keep_versions, wait=0,
+            index_type=settings.index_type, keep=settings.keep_versions, wait=0, limits=extraction_limits(settings),
         )
     return state.updater
-
-
-async def read_upload(request: Request) -> tuple[list[Upload], dict]:
-    """The files and metadata fields of a multipart body."""
-    limit = request.app.state.settings.max_upload_bytes
-    try:
-        form = await request.form(max_files=MAX_FILES, max_fields=50, max_part_size=limit)
-    except MultiPartException as exc:
-        raise HTTPException(422, detail=f"not a readable multipart/form-data body: {exc.message}") from exc
-    except AssertionError as exc:  # starlette's answer to a body that is not form data
-        raise HTTPException(422, detail="the body must be multipart/form-data with one or more 'file' fields") from exc
-    files = [f for f in form.getlist("file") if isinstance(f, UploadFile)]
-    if not files:
-        raise HTTPException(422, detail="file: at least one file is required (field name 'file')")
-    too_large = [f.filename for f in files if f.size is not None and f.size > limit]
-    if too_large:
-        raise HTTPException(413, detail=f"{', '.join(map(repr, too_large))}: over the upload limit of {limit} bytes")
-    uploads = [Upload(await f.read(), f.filename or "") for f in files]
-    overrides: dict = {k: str(form[k]) for k in METADATA_FIELDS if isinstance(form.get(k), str) and str(form[k]).strip()}
-    authors = [str(a).strip() for a in form.getlist("authors") if isinstance(a, str) and a.strip()]
-    if authors:
-        overrides["authors"] = authors
-    return uploads, overrides
 
 
 async def apply(request: Request, change, *args) -> UpdateResult:  # noqa: ANN001 - an updater method
@@ -122,6 +98,8 @@ async def apply(request: Request, change, *args) -> UpdateResult:  # noqa: ANN00
         raise HTTPException(409, detail=str(exc), headers={"Retry-After": "5"}) from exc
     except DuplicateDocument as exc:
         raise HTTPException(409, detail=str(exc)) from exc
+    except DocumentTooLarge as exc:
+        raise HTTPException(413, detail=str(exc)) from exc
     except (IngestError, UpdateError) as exc:
         raise HTTPException(422, detail=str(exc)) from exc
     except RebuildFailed as exc:
@@ -151,7 +129,13 @@ async def add_documents(request: Request, asker: Annotated[Asker, Depends(get_as
     """Add documents (multipart field `file`, repeatable; optional title, authors, date, publisher, url, language).
     Answers once they are searchable."""
     uploads, overrides = await read_upload(request)
-    result = await apply(request, updater_of(request, asker).add, uploads, overrides)
+    try:
+        extracted = await extract_uploads(request, uploads)
+    except DocumentTooLarge as exc:
+        raise HTTPException(413, detail=str(exc)) from exc
+    except IngestError as exc:
+        raise HTTPException(422, detail=str(exc)) from exc
+    result = await apply(request, updater_of(request, asker).add_extracted, extracted, overrides)
     return changed_out(request, result)
 
 

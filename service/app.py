@@ -74,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="govqa", version="0.1.0", lifespan=lifespan, responses=ERROR_RESPONSES, description="Cited answers from documents on global AI governance.")
     app.state.settings = settings
     app.state.in_flight = 0
+    app.state.extractions = 0
     widen_h11_request_line()
     install_error_handlers(app)
     install_request_ids(app)

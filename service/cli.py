@@ -53,11 +53,12 @@ def built_line(result) -> str:  # noqa: ANN001 - a BuildResult
 
 def updater(settings: Settings):  # noqa: ANN201 - a CorpusUpdater (imported lazily)
     from index.updates import CorpusUpdater
-    from service.runtime import chunker_settings, make_embedder
+    from service.runtime import chunker_settings, extraction_limits, make_embedder
 
     return CorpusUpdater(
         settings.corpus, settings.index_dir, make_embedder(settings), chunker=chunker_settings(settings),
         index_type=settings.index_type, keep=settings.keep_versions, before_publish=milvus_hook(settings),
+        limits=extraction_limits(settings),
     )
 
 
@@ -322,14 +323,13 @@ def serve(
 
 
 def main() -> None:
-    app()
     """The `govqa` entry point: logging is configured here (bounded JSON lines on stderr), never by a library."""
     from index.bounded_logging import configure
 
     configure(log_level())
+    app()
 
 
-if __name__ == "__main__":
 def log_level() -> str:
     """GOVQA_LOG_LEVEL, or INFO when the settings cannot be read (the command then says why)."""
     try:
@@ -338,4 +338,5 @@ def log_level() -> str:
         return "INFO"
 
 
+if __name__ == "__main__":
     main()

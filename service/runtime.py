@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from index.chunking import ChunkerSettings
 from index.embedding import SentenceTransformerEmbedder
+from index.extraction import ExtractionLimits
 from index.faiss_bm25 import FaissBM25Index, load_index
 from service.asking import Asker
 from service.retrieval import Retriever
@@ -24,6 +25,14 @@ def make_embedder(settings: Settings) -> SentenceTransformerEmbedder:
 
 def chunker_settings(settings: Settings) -> ChunkerSettings:
     return ChunkerSettings(min_chars=settings.min_chunk_chars, max_chars=settings.max_chunk_chars)
+
+
+def extraction_limits(settings: Settings) -> ExtractionLimits:
+    """What extracting one untrusted file may cost, from the settings."""
+    return ExtractionLimits(
+        wall_seconds=settings.extract_timeout_seconds, cpu_seconds=settings.extract_cpu_seconds,
+        memory_bytes=settings.extract_memory_bytes, max_chars=settings.max_document_chars,
+    )
 
 
 def open_index(settings: Settings, dimension: int | None = None) -> FaissBM25Index | MilvusIndex:

@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     model_aliases: list[str] = Field(default_factory=list, description="model names the OpenAI-compatible routes answer to besides `govqa` (a JSON list)")
     admin_key: str | None = Field(None, description="enables POST and DELETE /v1/documents for 'Authorization: Bearer <key>' (disabled when unset)")
     max_upload_bytes: int = Field(20 * 1024 * 1024, ge=1024, description="largest document upload accepted")
+    extract_timeout_seconds: float = Field(30, gt=0, description="wall-clock time one file's extraction may take (in a worker process), else 413")
+    extract_cpu_seconds: int = Field(30, ge=1, description="CPU time one file's extraction may use (the kernel ends the worker), else 413")
+    extract_memory_bytes: int = Field(1 << 30, ge=256 * 1024 * 1024, description="address space of the worker process that extracts a file")
+    extract_workers: int = Field(2, ge=1, description="files extracted at once; an upload beyond that gets 503 with Retry-After")
+    max_document_chars: int = Field(1_000_000, ge=1000, description="characters of extracted text a document may have, else 413")
     reload_seconds: float = Field(2.0, ge=0, description="how often the server checks for a newer index version (0: never)")
 
     mode: Mode = "hybrid"
