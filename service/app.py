@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from service.admin import router as admin_router
 from service.asking import Asker
 from service.chat_completions import router as chat_completions_router
+from service.dify import router as dify_router
 from service.responses_api import router as responses_router
 from service.deps import capacity, document_filter, get_asker
 from service.errors import BodyLimit, install_error_handlers, install_request_ids
@@ -177,7 +178,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(admin_router)
     app.include_router(chat_completions_router)
-    mount_mcp(app)
     app.include_router(responses_router)
+    app.include_router(dify_router)
+    mount_mcp(app)
     install_web(app)
     return app

@@ -44,7 +44,7 @@ class Settings(BaseSettings):
     body_min_bytes_per_second: float = Field(1024, gt=0, description="each this many body bytes received extend the body deadline by a second (large uploads at a sound rate are not cut)")
     max_connections: int = Field(256, ge=2, description="open connections at most: a request arriving while this many are open (its own counted) is answered 503 at once (uvicorn's limit_concurrency)")
     cors_origins: list[str] = Field(default_factory=list, description="origins allowed to call the API from a browser (none by default)")
-    api_key: str | None = Field(None, description="when set, the OpenAI-compatible routes require 'Authorization: Bearer <key>'")
+    api_key: str | None = Field(None, description="when set, the OpenAI-compatible routes and Dify's /retrieval require 'Authorization: Bearer <key>'")
     model_aliases: list[str] = Field(default_factory=list, description="model names the OpenAI-compatible routes answer to besides `govqa` (a JSON list)")
     admin_key: str | None = Field(None, description="enables POST and DELETE /v1/documents for 'Authorization: Bearer <key>' (disabled when unset)")
     max_upload_bytes: int = Field(20 * 1024 * 1024, ge=1024, description="largest document upload accepted")
