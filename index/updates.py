@@ -22,8 +22,9 @@ from index.build import BuildResult, build_index
 from index.chunking import ChunkerSettings
 from index.documents import DOCUMENT_SUFFIXES, METADATA_FILE, DocumentMeta, load_corpus
 from index.embedding import Embedder
-from index.extraction import ExtractionLimits, extract_isolated
-from index.ingest import Extracted, IngestError, new_doc_id, remove_document, write_document
+from index.costs import check_growth
+from index.extraction import Extraction, ExtractionLimits, extract_isolated
+from index.ingest import IngestError, new_doc_id, remove_document, write_document
 from index.locking import rebuild_lock
 
 log = logging.getLogger(__name__)
@@ -100,8 +101,11 @@ class CorpusUpdater:
         bounded worker process (index.extraction)."""
         return self.add_extracted([extract_isolated(u.data, u.filename, self.limits) for u in uploads], overrides)
 
-    def add_extracted(self, extracted: list[Extracted], overrides: dict | None = None) -> UpdateResult:
-        """Add documents already extracted and publish a version that includes them."""
+    def add_extracted(self, extractions: list[Extraction], overrides: dict | None = None) -> UpdateResult:
+        """Add documents already extracted and publish a version that includes them (refused with
+        DocumentTooLarge when together they would grow the index past the limit)."""
+        check_growth([(e.name, e.cost) for e in extractions], self.embedder.dimension, self.limits.costs)
+        extracted = [e.extracted for e in extractions]
         with rebuild_lock(self.root, wait=self.wait):
             self._check_new([new_doc_id(e.text) for e in extracted])
             saved = snapshot(self.corpus, [])

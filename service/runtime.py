@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from index.chunking import ChunkerSettings
 from index.embedding import SentenceTransformerEmbedder
+from index.costs import CostLimits
 from index.extraction import ExtractionLimits
 from index.faiss_bm25 import FaissBM25Index, load_index
 from service.asking import Asker
@@ -31,7 +32,11 @@ def extraction_limits(settings: Settings) -> ExtractionLimits:
     """What extracting one untrusted file may cost, from the settings."""
     return ExtractionLimits(
         wall_seconds=settings.extract_timeout_seconds, cpu_seconds=settings.extract_cpu_seconds,
-        memory_bytes=settings.extract_memory_bytes, max_chars=settings.max_document_chars,
+        memory_bytes=settings.extract_memory_bytes, max_chars=settings.max_document_chars, chunker=chunker_settings(settings),
+        costs=CostLimits(
+            max_sentences=settings.max_document_sentences, max_chunks=settings.max_document_chunks,
+            max_sentence_chars=settings.max_sentence_chars, max_growth_bytes=settings.max_index_growth_bytes,
+        ),
     )
 
 

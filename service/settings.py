@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     extract_memory_bytes: int = Field(1 << 30, ge=256 * 1024 * 1024, description="address space of the worker process that extracts a file")
     extract_workers: int = Field(2, ge=1, description="files extracted at once; an upload beyond that gets 503 with Retry-After")
     max_document_chars: int = Field(1_000_000, ge=1000, description="characters of extracted text a document may have, else 413")
+    max_document_sentences: int = Field(20_000, ge=1, description="sentences a document may have (counted as the build will), else 413")
+    max_document_chunks: int = Field(5_000, ge=1, description="passages a document may have, else 413")
+    max_sentence_chars: int = Field(50_000, ge=100, description="longest stretch a document may have without a sentence end or line break, else 413")
+    max_index_growth_bytes: int = Field(200 * 1024 * 1024, ge=1024 * 1024, description="estimated bytes one upload may add to the index (vectors and stored text), else 413")
     reload_seconds: float = Field(2.0, ge=0, description="how often the server checks for a newer index version (0: never)")
 
     mode: Mode = "hybrid"

@@ -13,8 +13,7 @@ from fastapi import HTTPException, Request
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
 
-from index.extraction import extract_async
-from index.ingest import Extracted
+from index.extraction import Extraction, extract_async
 from index.updates import Upload
 from service.runtime import extraction_limits
 
@@ -60,12 +59,12 @@ async def extraction_slot(request: Request) -> AsyncIterator[None]:
         state.extractions -= 1
 
 
-async def extract_uploads(request: Request, uploads: list[Upload]) -> list[Extracted]:
+async def extract_uploads(request: Request, uploads: list[Upload]) -> list[Extraction]:
     """Every file's text, each from a bounded worker process; the first refusal (IngestError) ends it, and a
     client that disconnects meanwhile has its worker killed."""
     limits = extraction_limits(request.app.state.settings)
 
-    async def extract_all() -> list[Extracted]:
+    async def extract_all() -> list[Extraction]:
         return [await extract_async(u.data, u.filename, limits) for u in uploads]
 
     async with extraction_slot(request):

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from hostile_files import deeply_nested_pdf, forged_size_docx, shared_stream_pdf
+from hostile_files import deeply_nested_pdf, endless_line, forged_size_docx, sentence_flood, shared_stream_pdf
 from servers import Probe, rss_bytes, serve_process
 from service.settings import Settings
 
@@ -24,6 +24,7 @@ MB = 1 << 20
 LOG_BOUND = 1 * MB  # log growth allowed for a whole attack
 RSS_BOUND = 150 * MB  # resident memory the server may keep after an attack
 EXTRACT_SECONDS = 4  # the server's extraction limits here (30 s by default)
+GROWTH_LIMIT = 20 * MB  # index growth one upload may cause here (200 MiB by default)
 
 
 class Live:
@@ -47,6 +48,7 @@ def live(tmp_path_factory: pytest.TempPathFactory, settings: Settings, built_ind
     attacked = settings.model_copy(update={
         "corpus": root / "corpus", "index_dir": root / "index", "admin_key": KEY, "reload_seconds": 0.5,
         "extract_timeout_seconds": EXTRACT_SECONDS, "extract_cpu_seconds": EXTRACT_SECONDS, "extract_workers": 2,
+        "max_index_growth_bytes": GROWTH_LIMIT,
     })
     for url, process in serve_process(attacked, root / "server.log"):
         yield Live(url, process, root / "server.log")
@@ -166,3 +168,32 @@ def test_a_client_that_leaves_mid_extraction_has_its_worker_stopped(live: Live) 
         time.sleep(0.05)
     stopped_after = time.monotonic() - left
     assert not workers(live.process.pid) and stopped_after < 2, f"the worker outlived its client by {stopped_after:.1f} s"
+
+
+def message(response: httpx.Response) -> str:
+    return response.json()["error"]["message"]
+
+
+def test_valid_text_that_would_cost_too_much_to_index_is_refused_naming_the_limit(live: Live) -> None:
+    flood = sentence_flood(1 << 20)  # 1 MB of 好。: 174,762 sentences
+    for response in attack(live, [("flood.txt", flood)], rounds=2):
+        assert response.status_code == 413 and "GOVQA_MAX_DOCUMENT_SENTENCES" in message(response), response.text
+    line = endless_line(19 * MB)  # one line of `a`, no sentence end
+    for response in attack(live, [("line.txt", line)], rounds=2, seconds=20):
+        assert response.status_code == 413 and "GOVQA_MAX_DOCUMENT_CHARS" in message(response), response.text
+    long_sentence = b"a" * 60_000 + "。\n".encode()
+    response = attack(live, [("sentence.txt", long_sentence)])[0]
+    assert response.status_code == 413 and "GOVQA_MAX_SENTENCE_CHARS" in message(response)
+    many = [(f"part{n}.txt", f"第{n}部分。".encode() + "好。".encode() * 5_000) for n in range(3)]  # each within the document limits
+    response = attack(live, many)[0]
+    assert response.status_code == 413 and "GOVQA_MAX_INDEX_GROWTH_BYTES" in message(response), response.text
+
+
+def test_after_the_attacks_an_honest_upload_is_added_and_listed_exactly(live: Live) -> None:
+    text = "火卫一数据伦理章程规定，轨道数据中心的每一次模型更新都必须由两名独立审查员签字。".encode()
+    response, _ = upload(live, [("phobos.txt", text)], timeout=300)
+    assert response.status_code == 201, response.text
+    added = response.json()["added"]
+    assert len(added) == 1 and added[0]["title"].startswith("火卫一数据伦理章程")
+    listed = httpx.get(f"{live.url}/v1/documents").json()["documents"]
+    assert len(listed) == 6 and added[0]["doc_id"] in {d["doc_id"] for d in listed}
