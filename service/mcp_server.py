@@ -18,11 +18,11 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.resources import TextResource
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import Field
-from starlette.types import Receive, Scope, Send
 
 from index.bounded_logging import library_logging_kept_out
 from service.asking import Asker
 from service.chat_text import answer_text, quoted, source_line
+from service.mcp_guard import SessionGuard
 from service.schemas import (
     AskOut,
     DocumentsOut,
@@ -213,20 +213,10 @@ def run_stdio(settings: Settings) -> None:
     server.run("stdio")
 
 
-class SessionsEndpoint:
-    """The ASGI app behind /mcp: hands each request to the session manager of the app's current run."""
-
-    def __init__(self, server: MCPServer) -> None:
-        self.server = server
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self.server.session_manager.handle_request(scope, receive, send)
-
-
 def mount_mcp(app: FastAPI) -> None:
     """Serve MCP at /mcp over streamable HTTP with the app's loaded index; `mcp_sessions` runs it."""
     app.state.mcp = build_server(lambda: app.state.asker)
-    app.router.add_route("/mcp", SessionsEndpoint(app.state.mcp), include_in_schema=False)
+    app.router.add_route("/mcp", SessionGuard(app.state.mcp, app.state.settings), include_in_schema=False)
 
 
 @contextlib.asynccontextmanager
@@ -236,6 +226,10 @@ async def mcp_sessions(app: FastAPI) -> AsyncIterator[None]:
     if app.state.asker is not None:
         add_document_resources(server, app.state.asker)
     app.state.swapper.listeners.append(lambda asker: sync_document_resources(server, asker))
-    server.streamable_http_app(streamable_http_path="/mcp", host=app.state.settings.host)  # a fresh session manager
+    settings: Settings = app.state.settings
+    server.streamable_http_app(  # a fresh session manager; sessions start short-lived (service.mcp_guard)
+        streamable_http_path="/mcp", host=settings.host,
+        session_idle_timeout=settings.mcp_unused_session_seconds, max_sessions=settings.mcp_max_sessions,
+    )
     async with server.session_manager.run():
         yield
