@@ -2,29 +2,28 @@
 
 Each change holds the index root's rebuild lock from the first write to the corpus until the new
 version is published, reuses the vectors of every unchanged chunk, and is undone in the corpus
-when the rebuild fails, so corpus and served index never disagree after an error. A process
-killed mid-change leaves the served version as it was; the next rebuild picks up whatever the
-corpus then holds.
+when the rebuild fails, so corpus and served index never disagree after an error. Each change is
+journaled first (index.journal): a process killed mid-change leaves an entry that the next change,
+rebuild or server start completes (its version was published) or rolls back (it was not).
 """
 
 from __future__ import annotations
 
 import errno
 import logging
-import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from index import store
 from index.build import BuildResult, build_index
 from index.chunking import ChunkerSettings
-from index.documents import DOCUMENT_SUFFIXES, METADATA_FILE, DocumentMeta, load_corpus
+from index.documents import DOCUMENT_SUFFIXES, DocumentMeta, load_corpus
 from index.embedding import Embedder
 from index.costs import check_growth
 from index.extraction import Extraction, ExtractionLimits, extract_isolated
 from index.ingest import IngestError, new_doc_id, remove_document, write_document
+from index.journal import Change, begin, finish, recover, roll_back
 from index.locking import rebuild_lock
 
 log = logging.getLogger(__name__)
@@ -90,6 +89,7 @@ class CorpusUpdater:
     def rebuild(self, *, force: bool = False, progress: bool = False) -> BuildResult:
         """Build and publish the corpus as it is (skipped when nothing changed, unless forced)."""
         with rebuild_lock(self.root, wait=self.wait):
+            self.recover()
             try:
                 return self._build(force=force, progress=progress)
             except BaseException as exc:
@@ -107,17 +107,23 @@ class CorpusUpdater:
         check_growth([(e.name, e.cost) for e in extractions], self.embedder.dimension, self.limits.costs)
         extracted = [e.extracted for e in extractions]
         with rebuild_lock(self.root, wait=self.wait):
-            self._check_new([new_doc_id(e.text) for e in extracted])
-            saved = snapshot(self.corpus, [])
-            added: list[DocumentMeta] = []
+            self.recover()
+            doc_ids = [new_doc_id(e.text) for e in extracted]
+            self._check_new(doc_ids)
+            change = begin(self.corpus, "add", doc_ids)
             try:
-                for item in extracted:
-                    added.append(write_document(self.corpus, item, overrides or {}))
-                return UpdateResult(self._build(), added=added)
+                added = [write_document(self.corpus, item, overrides or {}) for item in extracted]
+                built = self._build()
             except BaseException as exc:
                 failed(exc)
-                restore(saved, self.corpus, [m.doc_id for m in added])
+                undo(self.corpus, change)
                 raise
+            finish(self.corpus)
+            return UpdateResult(built, added=added)
+
+    def recover(self) -> str | None:
+        """Complete or roll back a change a killed process left (call under the rebuild lock)."""
+        return recover(self.corpus, self.root)
 
     def _check_new(self, doc_ids: list[str]) -> None:
         seen: set[str] = set()
@@ -129,21 +135,24 @@ class CorpusUpdater:
     def remove(self, doc_ids: list[str]) -> UpdateResult:
         """Remove documents from the corpus and publish a version without them."""
         with rebuild_lock(self.root, wait=self.wait):
+            self.recover()
             present = {p.stem for p in self.corpus.iterdir() if p.suffix.lower() in DOCUMENT_SUFFIXES}
             unknown = sorted(set(doc_ids) - present)
             if unknown:
                 raise UpdateError(f"no document {', '.join(map(repr, unknown))} in the corpus")
             if present <= set(doc_ids):
                 raise UpdateError("cannot remove every document: an index needs at least one")
-            saved = snapshot(self.corpus, doc_ids)
+            change = begin(self.corpus, "remove", doc_ids)
             try:
                 for doc_id in doc_ids:
                     remove_document(self.corpus, doc_id)
-                return UpdateResult(self._build(), removed=list(doc_ids))
+                built = self._build()
             except BaseException as exc:
                 failed(exc)
-                restore(saved, self.corpus, [])
+                undo(self.corpus, change)
                 raise
+            finish(self.corpus)
+            return UpdateResult(built, removed=list(doc_ids))
 
     def _build(self, *, force: bool = False, progress: bool = False) -> BuildResult:
         documents = load_corpus(self.corpus)
@@ -162,33 +171,14 @@ def failed(exc: BaseException) -> None:
         log.error("rebuild failed, the served index version is unchanged: %s: %s", type(exc).__name__, exc)
 
 
-def snapshot(corpus: Path, doc_ids: list[str]) -> dict[Path, bytes]:
-    """The bytes of the metadata file and of the given documents' files, to put back after a failure."""
-    paths = [corpus / METADATA_FILE] + [corpus / f"{d}{s}" for d in doc_ids for s in DOCUMENT_SUFFIXES]
-    return {p: p.read_bytes() for p in paths if p.is_file()}
-
-
-def restore(saved: dict[Path, bytes], corpus: Path, written: list[str]) -> None:
-    """Undo a change: delete the documents it wrote and put the saved files back as they were.
-    Failing to (a full disk) is logged: the served index is unaffected either way."""
+def undo(corpus: Path, change: Change) -> None:
+    """Undo a change after a failed rebuild. Failing to (a full disk) is logged, and the journal entry
+    stays, so the next change or start rolls it back: the served index is unaffected either way."""
     try:
-        put_back(saved, corpus, written)
+        roll_back(corpus, change)
         log.warning("corpus change undone after a failed rebuild")
     except OSError as exc:
-        log.error("could not undo the corpus change after a failed rebuild (%s); the next rebuild will include it", exc)
-
-
-def put_back(saved: dict[Path, bytes], corpus: Path, written: list[str]) -> None:
-    for doc_id in written:
-        for suffix in DOCUMENT_SUFFIXES:
-            (corpus / f"{doc_id}{suffix}").unlink(missing_ok=True)
-    if (corpus / METADATA_FILE) not in saved:
-        (corpus / METADATA_FILE).unlink(missing_ok=True)
-    for path, data in saved.items():
-        temporary = path.with_name(f".{path.name}.restore")
-        temporary.write_bytes(data)
-        os.replace(temporary, path)
-    store.fsync_dir(corpus)
+        log.error("could not undo the corpus change after a failed rebuild (%s); it is rolled back before the next change", exc)
 
 
 __all__ = ["CorpusUpdater", "DuplicateDocument", "RebuildFailed", "IngestError", "Upload", "UpdateError", "UpdateResult"]

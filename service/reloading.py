@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
 from index import store
+from index.journal import recover
 from index.locking import RebuildBusy, rebuild_lock
 from service.asking import Asker
 from service.retrieval import Retriever
@@ -73,12 +74,14 @@ class Swapper:
 
 
 def clean_leftovers(settings: Settings) -> None:
-    """Remove unfinished builds a crash left behind, unless a rebuild is running right now."""
+    """Remove unfinished builds a crash left behind and complete or roll back an interrupted corpus change
+    (index.journal), unless a rebuild is running right now."""
     if not settings.index_dir.is_dir():
         return
     try:
         with rebuild_lock(settings.index_dir, wait=0):
             removed = store.remove_leftovers(settings.index_dir)
+            recover(settings.corpus, settings.index_dir)
     except RebuildBusy:
         return
     if removed:
