@@ -25,6 +25,7 @@ from index.extraction import Extraction, ExtractionLimits, extract_isolated
 from index.ingest import IngestError, new_doc_id, remove_document, write_document
 from index.journal import Change, begin, finish, recover, roll_back
 from index.locking import rebuild_lock
+from index.space import ensure_room
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,7 @@ class UpdateResult:
     build: BuildResult
     added: list[DocumentMeta] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    pruned: list[str] = field(default_factory=list)  # old versions removed first to make room (index.space)
 
 
 @dataclass
@@ -104,12 +106,13 @@ class CorpusUpdater:
     def add_extracted(self, extractions: list[Extraction], overrides: dict | None = None) -> UpdateResult:
         """Add documents already extracted and publish a version that includes them (refused with
         DocumentTooLarge when together they would grow the index past the limit)."""
-        check_growth([(e.name, e.cost) for e in extractions], self.embedder.dimension, self.limits.costs)
+        growth = check_growth([(e.name, e.cost) for e in extractions], self.embedder.dimension, self.limits.costs)
         extracted = [e.extracted for e in extractions]
         with rebuild_lock(self.root, wait=self.wait):
             self.recover()
             doc_ids = [new_doc_id(e.text) for e in extracted]
             self._check_new(doc_ids)
+            pruned = ensure_room(self.root, growth)
             change = begin(self.corpus, "add", doc_ids)
             try:
                 added = [write_document(self.corpus, item, overrides or {}) for item in extracted]
@@ -119,7 +122,7 @@ class CorpusUpdater:
                 undo(self.corpus, change)
                 raise
             finish(self.corpus)
-            return UpdateResult(built, added=added)
+            return UpdateResult(built, added=added, pruned=pruned)
 
     def recover(self) -> str | None:
         """Complete or roll back a change a killed process left (call under the rebuild lock)."""
@@ -142,6 +145,7 @@ class CorpusUpdater:
                 raise UpdateError(f"no document {', '.join(map(repr, unknown))} in the corpus")
             if present <= set(doc_ids):
                 raise UpdateError("cannot remove every document: an index needs at least one")
+            pruned = ensure_room(self.root, 0)
             change = begin(self.corpus, "remove", doc_ids)
             try:
                 for doc_id in doc_ids:
@@ -152,7 +156,7 @@ class CorpusUpdater:
                 undo(self.corpus, change)
                 raise
             finish(self.corpus)
-            return UpdateResult(built, removed=list(doc_ids))
+            return UpdateResult(built, removed=list(doc_ids), pruned=pruned)
 
     def _build(self, *, force: bool = False, progress: bool = False) -> BuildResult:
         documents = load_corpus(self.corpus)

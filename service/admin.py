@@ -35,6 +35,7 @@ class DocumentsChangedOut(BaseModel):
 
     added: list[DocumentOut] = []
     removed: list[str] = []
+    pruned_versions: list[str] = []  # old index versions removed first to make room on disk
     index_version: str
     build_seconds: float
     embedded: int
@@ -116,7 +117,7 @@ def changed_out(request: Request, result: UpdateResult) -> DocumentsChangedOut:
              for m in result.added if m.doc_id in backend.documents]
     build = result.build
     return DocumentsChangedOut(
-        added=added, removed=result.removed, index_version=backend.version, build_seconds=round(build.seconds, 3),
+        added=added, removed=result.removed, pruned_versions=result.pruned, index_version=backend.version, build_seconds=round(build.seconds, 3),
         embedded=build.embedded, reused=build.reused,
     )
 

@@ -31,6 +31,7 @@ from service.errors import validation_message
 from service.followups import Resolved, resolve_with
 from service.schemas import AskOut, ConversationOut, PassageOut, ask_out, conversation_out, trim
 from service.usage import CompletionUsage, chat_usage
+from service.public_url import public_base_url
 
 MODEL_ID = "govqa"
 MAX_QUESTION_CHARS = 1000
@@ -279,7 +280,7 @@ async def chat_completions(body: ChatRequest, request: Request, asker: Annotated
     check_model(request, body.model)
     question, history = question_of(body.messages)
     out, resolved = await run_in_threadpool(ask_in_conversation, asker, question, history)
-    base_url = str(request.base_url)
+    base_url = public_base_url(request)
     citations = citations_of(out, base_url)
     links = {c.n: c.link for c in citations}
     conversation = conversation_out(resolved)

@@ -27,6 +27,7 @@ from service.dify_filters import MetadataCondition, matching
 from service.errors import validation_message
 from service.relevance import relevance
 from service.schemas import NOT_BLANK, trim
+from service.public_url import public_base_url
 
 ALL = "all"
 
@@ -176,4 +177,4 @@ def retrieve(asker: Asker, body: RetrievalRequest, base_url: str) -> RetrievalOu
 @router.post("/v1/dify/retrieval", response_model=RetrievalOut, dependencies=[Depends(capacity)], include_in_schema=False)
 async def retrieval(body: RetrievalRequest, request: Request, asker: Annotated[Asker, Depends(get_asker)]) -> RetrievalOut:
     """Dify's External Knowledge API: the passages for a query, as records with a 0–1 score and their citation."""
-    return await run_in_threadpool(retrieve, asker, body, str(request.base_url))
+    return await run_in_threadpool(retrieve, asker, body, public_base_url(request))

@@ -34,6 +34,7 @@ from service.chat_text import answer_text, conversation_note
 from service.deps import capacity, get_asker
 from service.schemas import ConversationOut, conversation_out
 from service.usage import count_all, count_tokens
+from service.public_url import public_base_url
 
 MARKER = re.compile(r"\[(\d+)\]")
 
@@ -180,7 +181,7 @@ async def responses(body: ResponsesRequest, request: Request, asker: Annotated[A
     messages = messages_of(body.input)
     question, history = question_of(messages)
     out, resolved = await run_in_threadpool(ask_in_conversation, asker, question, history)
-    citations = citations_of(out, str(request.base_url))
+    citations = citations_of(out, public_base_url(request))
     links = {c.n: c.link for c in citations}
     followup = conversation_out(resolved)
     text = conversation_note(followup) + answer_text(out, lambda p: links[p.n])

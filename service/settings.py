@@ -44,6 +44,11 @@ class Settings(BaseSettings):
     body_min_bytes_per_second: float = Field(1024, gt=0, description="each this many body bytes received extend the body deadline by a second (large uploads at a sound rate are not cut)")
     max_connections: int = Field(256, ge=2, description="open connections at most: a request arriving while this many are open (its own counted) is answered 503 at once (uvicorn's limit_concurrency)")
     cors_origins: list[str] = Field(default_factory=list, description="origins allowed to call the API from a browser (none by default)")
+    public_url: str | None = Field(
+        None, pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$",
+        description="the base URL clients reach govqa at (e.g. https://govqa.example.org/); links in answers are built from it, never from the Host header (unset: the address the server listens on)",
+    )
+    trusted_proxies: list[str] = Field(default_factory=list, description="addresses of reverse proxies whose X-Forwarded-For/-Proto are believed, as a JSON list (none by default)")
     api_key: str | None = Field(None, description="when set, the OpenAI-compatible routes and Dify's /retrieval require 'Authorization: Bearer <key>'")
     model_aliases: list[str] = Field(default_factory=list, description="model names the OpenAI-compatible routes answer to besides `govqa` (a JSON list)")
     admin_key: str | None = Field(None, description="enables POST and DELETE /v1/documents for 'Authorization: Bearer <key>' (disabled when unset)")
@@ -58,18 +63,18 @@ class Settings(BaseSettings):
     max_sentence_chars: int = Field(50_000, ge=100, description="longest stretch a document may have without a sentence end or line break, else 413")
     max_index_growth_bytes: int = Field(200 * 1024 * 1024, ge=1024 * 1024, description="estimated bytes one upload may add to the index (vectors and stored text), else 413")
     reload_seconds: float = Field(2.0, ge=0, description="how often the server checks for a newer index version (0: never)")
-
-    mode: Mode = "hybrid"
-    top_k: int = Field(5, ge=1, le=50)
-    candidates: int = Field(50, ge=1, le=1000, description="candidates taken from each retriever before fusion")
-    fusion: Literal["zscore", "rrf"] = Field("zscore", description="weighted sum of z-normalized signals, or reciprocal-rank fusion")
-    rrf_k: int = Field(60, ge=1, description="the constant k of reciprocal-rank fusion")
     mcp_sessions_per_client: int = Field(16, ge=1, description="MCP sessions one client address may hold open at /mcp; beyond that 429")
     mcp_unused_session_seconds: float = Field(10, gt=0, description="an MCP session whose client never comes back after opening it ends after this")
     mcp_idle_session_seconds: float = Field(1800, gt=0, description="an MCP session in use ends after this long without a request")
     mcp_max_sessions: int = Field(10_000, ge=1, description="MCP sessions open at once at most (the SDK's limit); beyond that 503")
     mcp_require_key: bool = Field(False, description="/mcp requires 'Authorization: Bearer <GOVQA_API_KEY>'")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="the least severe log records written (JSON lines on stderr)")
+
+    mode: Mode = "hybrid"
+    top_k: int = Field(5, ge=1, le=50)
+    candidates: int = Field(50, ge=1, le=1000, description="candidates taken from each retriever before fusion")
+    fusion: Literal["zscore", "rrf"] = Field("zscore", description="weighted sum of z-normalized signals, or reciprocal-rank fusion")
+    rrf_k: int = Field(60, ge=1, description="the constant k of reciprocal-rank fusion")
     weight_dense: float = Field(0.5, ge=0, description="weight of the passage's cosine to the question")
     weight_keyword: float = Field(1.0, ge=0, description="weight of the passage's BM25")
     weight_sentence_dense: float = Field(0.5, ge=0, description="weight of the best sentence's cosine")

@@ -26,6 +26,7 @@ from typing import Any
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from service.framing import StrictFraming
 from service.settings import Settings
 
 log = logging.getLogger("uvicorn.error")
@@ -136,8 +137,8 @@ class GuardedH11Protocol(H11Protocol):
 
 
 def guarded_protocol(settings: Settings) -> type[GuardedH11Protocol]:
-    """The protocol class with the deadlines of these settings."""
-    return type("GuardedH11Protocol", (GuardedH11Protocol,), {
+    """The protocol class with the deadlines of these settings, refusing ambiguous framing (service.framing)."""
+    return type("GuardedH11Protocol", (StrictFraming, GuardedH11Protocol), {
         "header_timeout": settings.header_timeout_seconds,
         "body_timeout": settings.body_timeout_seconds,
         "body_min_rate": settings.body_min_bytes_per_second,
@@ -157,4 +158,6 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         "log_config": None,  # govqa's entry point configures logging; uvicorn's records reach its handler
         "access_log": False,  # govqa logs each request once itself (service.errors)
         "log_level": settings.log_level.lower(),
+        "proxy_headers": bool(settings.trusted_proxies),  # X-Forwarded-For/-Proto only from the configured proxies
+        "forwarded_allow_ips": settings.trusted_proxies or [],
     }
