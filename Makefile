@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 MODEL_DIR := models/multilingual-e5-small
 
-.PHONY: setup lock model model-m3e index run browser test scale test-scale clean
+.PHONY: setup lock model model-m3e index run browser test test-avx2 scale test-scale clean
 
 setup: $(VENV)/.installed model
 
@@ -44,6 +44,12 @@ browser:
 
 test: setup browser
 	$(BIN)/python -m pytest
+
+# The answer and web-page tests as a CPU without AVX-512 runs them: torch held to AVX2 kernels, passages
+# encoded in float32 (no bf16); the question encoder is quantized the same way on every CPU.
+test-avx2: setup browser
+	ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 GOVQA_BULK_BF16=false \
+		$(BIN)/python -m pytest tests/test_answer_scorer.py tests/test_answering.py tests/test_web.py
 
 # Optional: the scale extra (Milvus, Milvus Lite, Ray Serve; docs/scaling.md), in a venv of its own layered
 # over .venv (a .pth file adds .venv's packages), so .venv stays exactly what requirements.lock says.

@@ -4,8 +4,9 @@ one question on a CPU, and about twice as fast again with int8 weights.
 The model is exported once from its sentence-transformers directory (transformer, mean
 pooling over the attention mask, L2 normalization) to `<model>/onnx/query-<fingerprint>.onnx`,
 written atomically, so changed weights get a new file. By default that export is then quantized
-dynamically (int8 weights, activations quantized per run) to `query-<fingerprint>-int8.onnx`,
-with 7-bit weights (`-int8r.onnx`) on CPUs without VNNI, where 8-bit products can saturate.
+dynamically (int8 weights, activations quantized per run) to `query-<fingerprint>-int8r.onnx`,
+with 7-bit weights on every CPU: 8-bit products can saturate on CPUs without VNNI, and one
+quantized encoder everywhere gives every machine the same question vectors.
 Before an encoder is used, its vector for a probe text must match the torch model's: to a
 cosine of 0.9999 for the float export, 0.99 for the int8 one (a guard against a broken file,
 not a precision claim; what quantization costs in retrieval is measured with `govqa eval`).
@@ -21,7 +22,6 @@ import warnings
 from collections.abc import Callable
 from pathlib import Path
 
-from index.cpu import cpu_flags
 from index.model_files import seal, sealed
 
 import numpy as np
@@ -31,14 +31,6 @@ log = logging.getLogger(__name__)
 PROBE = "首尔峰会的主题是什么？ What did the Bletchley declaration say?"
 MIN_AGREEMENT = 0.9999
 MIN_INT8_AGREEMENT = 0.99
-VNNI_FLAGS = frozenset({"avx512_vnni", "avx_vnni", "amx_int8"})
-
-
-def cpu_has_vnni() -> bool:
-    """Whether this CPU multiplies int8 without saturating (VNNI or AMX)."""
-    return bool(VNNI_FLAGS & cpu_flags())
-
-
 def replace_atomically(target: Path, write: Callable[[str], None]) -> None:
     """Write a file through a scratch file beside it, so readers never see half of it."""
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -134,10 +126,9 @@ def load_or_export(
         return exported
 
     def quantize_once() -> Path:
-        reduce_range = not cpu_has_vnni()
-        target = exported.with_name(f"{exported.stem}-int8{'r' if reduce_range else ''}.onnx")
+        target = exported.with_name(f"{exported.stem}-int8r.onnx")
         if not sealed(target):
-            quantize(export_once(), target, reduce_range)
+            quantize(export_once(), target, reduce_range=True)
             seal(target)
         return target
 

@@ -58,13 +58,16 @@ def tagged_kinds(text: str) -> set[str]:
     return {POS_KINDS[tag] for word, tag in _posseg().cut(text) if tag in POS_KINDS and len(word) >= 2}
 
 
+# What each kind looks like in a text, as patterns (person, place and organization also by part of speech).
+KIND_PATTERNS = {
+    "time": TIME_EXPRESSION, "year": GRAIN_EXPRESSION["year"], "month": GRAIN_EXPRESSION["month"],
+    "day": GRAIN_EXPRESSION["day"], "number": COUNT, "money": MONEY_EXPRESSION, "person": PERSON_WORDS,
+    "place": PLACE_WORDS, "org": ORG_WORDS, "definition": DEFINITION_WORDS, "reason": CAUSAL, "list": LIST_WORDS,
+}
+
+
 def sentence_kinds(text: str) -> tuple[str, ...]:
     """Every kind of answer a sentence's normalized text holds, in KINDS order."""
     found = tagged_kinds(text)
-    checks = {
-        "time": TIME_EXPRESSION, "year": GRAIN_EXPRESSION["year"], "month": GRAIN_EXPRESSION["month"],
-        "day": GRAIN_EXPRESSION["day"], "number": COUNT, "money": MONEY_EXPRESSION, "person": PERSON_WORDS,
-        "place": PLACE_WORDS, "org": ORG_WORDS, "definition": DEFINITION_WORDS, "reason": CAUSAL, "list": LIST_WORDS,
-    }
-    found |= {kind for kind, pattern in checks.items() if pattern.search(text)}
+    found |= {kind for kind, pattern in KIND_PATTERNS.items() if pattern.search(text)}
     return tuple(kind for kind in KINDS if kind in found)

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from itertools import islice
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
 from index.backend import SearchBackend, SentenceRecord
-from index.sentence_kinds import NUMBER_EXPRESSION, TIME_EXPRESSION
+from index.cleaning import is_caption
+from index.sentence_kinds import KIND_PATTERNS, NUMBER_EXPRESSION, TIME_EXPRESSION
 from service.query import SCAFFOLDING, Query
 from service.retrieval import Retrieval
 
@@ -22,23 +25,35 @@ CANDIDATE_PASSAGES = 5
 HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]{2,}")
 # A sentence that opens by referring back ("该公约", "这一机制", "上述原则") needs what it refers to.
 REFERS_BACK = re.compile(r"^[\s\"“]*(?:该|此|这[一些项个种次份部条场]|上述|前述|其(?![他中实余次])|本次|此次|它|他们|她们)")
-CAPTION = re.compile(r"^(?:图|表|figure|table|fig\.)\s*\d|^图片|^image\b", re.IGNORECASE)
 # Constraints a question sets that its evidence must meet: a year, an ordinal, a number, a Latin name.
 CONSTRAINT = re.compile(r"\d{4}年?|第[一二三四五六七八九十\d]+[届次轮个批版]|\d+")
 LATIN_TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9\-]*")
+# Shapes of a constraint whose other values contradict it: a year (2024 against 2025), an ordinal (第四届
+# against 第三届), a name with a number (ASL-4 against ASL-3). Each shape's pattern captures the value's
+# frame (empty for a year; the measure word; the letters) and is searched in the evidence for siblings.
+CONSTRAINT_SHAPES = (
+    re.compile(r"(?<!\d)()((?:19|20)\d{2})(?!\d)"),
+    re.compile(r"第()([一二三四五六七八九十\d]+)([届次轮个批版])"),
+    re.compile(r"(?<![a-z])([a-z]{2,})[-\s]?(\d+(?:\.\d+)?)(?![\d.])"),
+)
 RARE_IDF = 3.0
+# An answer of the asked kind stands this close (in characters) to one of the question's words it answers about.
+NEAR = 12
 
 RAW_SENTENCE_FEATURES = (
     "dense", "dense_gap", "bm25_share", "rank_score", "cover", "context_cover", "passage_cover", "proximity",
-    "passage_z", "passage_first", "passage_inverse_rank", "length", "short", "caption", "refers_back",
+    "passage_z", "passage_first", "passage_inverse_rank", "length", "short", "refers_back",
     "first_in_passage", "english", "english_dense", "passage_dense", "neighbour_dense", "bigram_cover", "bigram_context_cover",
-    "slot_match", "slot_filler_fits", "constraint_context", "rare_context",
+    "slot_match", "slot_filler_fits", "slot_words", "constraint_context", "rare_context", "common_cover", "focus_here", "kind_near", "constraint_conflict",
+    "missing_weight",
     *(f"asks_{k}_holds" for k in ("time", "grain", "number", "money", "person", "place", "org", "definition", "reason", "list")),
     "asked_missing",
 )
 # Each of these is also read against the question's other candidates: its standard score among them,
 # its distance below the best, and whether it is the best.
-RELATIVE_TO_OTHERS = ("dense", "bm25_share", "rank_score", "cover", "context_cover", "proximity", "bigram_cover", "neighbour_dense")
+RELATIVE_TO_OTHERS = (
+    "dense", "bm25_share", "rank_score", "cover", "context_cover", "proximity", "bigram_cover", "neighbour_dense", "common_cover",
+)
 SENTENCE_FEATURES = (
     *RAW_SENTENCE_FEATURES,
     *(f"{name}_{view}" for name in RELATIVE_TO_OTHERS for view in ("z", "below_best", "is_best")),
@@ -46,7 +61,8 @@ SENTENCE_FEATURES = (
 LOGIT_FEATURES = ("best_logit", "second_logit", "logit_gap")
 QUESTION_FEATURES = (
     *LOGIT_FEATURES, "own_tokens", "unknown_share", "rare_missing", "constraint_missing",
-    "passage_cover", "best_cover", "best_context_cover", "best_asked_missing", "best_constraint_context", "best_rare_context", "top_dense", "asked_unmet", "english",
+    "passage_cover", "best_cover", "best_context_cover", "best_asked_missing", "best_constraint_context", "best_rare_context", "best_kind_near",
+    "best_constraint_conflict", "best_common_cover", "best_focus_here", "best_missing_weight", "best_slot_words", "top_dense", "asked_unmet", "english",
     "rule_kind", "rule_focus", "rule_subject",
 )
 
@@ -74,6 +90,25 @@ class Words:
     def rare(self) -> Words:
         """The words that few passages hold: they name what the question is about."""
         keep = self.idf >= RARE_IDF
+        return self.subset(keep)
+
+    def common(self) -> Words:
+        """The words many passages hold: beside the subject, they say what is asked of it (主席, 生效, 举办)."""
+        return self.subset(self.idf < RARE_IDF)
+
+    @cached_property
+    def weights(self) -> tuple[float, ...]:
+        return tuple(float(w) for w in self.idf)
+
+    def heaviest_missing(self, text: str) -> float:
+        """The IDF of the rarest question word a lower-cased text lacks, over the rarest word's IDF (0 when it
+        lacks none): a near miss says everything the question asks about except the one thing that matters."""
+        top = max(self.weights, default=0.0)
+        if top <= 0:
+            return 0.0
+        return max((w for t, w in zip(self.tokens, self.weights) if t not in text), default=0.0) / top
+
+    def subset(self, keep: np.ndarray) -> Words:
         return Words(tuple(t for t, k in zip(self.tokens, keep) if k), self.idf[keep], self.known[keep])
 
     def bigram_share_in(self, text: str) -> float:
@@ -81,10 +116,10 @@ class Words:
 
     def share_in(self, text: str) -> float:
         """IDF-weighted share of the words that occur in a lower-cased text."""
-        if not self.tokens or self.idf.sum() <= 0:
+        total = sum(self.weights)
+        if total <= 0:
             return 0.0
-        present = np.array([t in text for t in self.tokens], dtype=bool)
-        return float((self.idf * present).sum() / self.idf.sum())
+        return sum(w for t, w in zip(self.tokens, self.weights) if t in text) / total
 
 
 QUESTION_END = re.compile(r"([^\s\u4e00-\u9fff]*)[?？][”’」』）)\"']*$")
@@ -97,6 +132,11 @@ def asks(text: str) -> bool:
     own question, often a heading, restates the question instead of answering it."""
     match = QUESTION_END.search(text.strip())
     return bool(match) and not URL_PART.search(match.group(1))
+
+
+def stating(text: str) -> bool:
+    """Whether a sentence may answer: not a question of the document's own, a caption or an image placeholder."""
+    return not asks(text) and not is_caption(text)
 
 
 def question_words(backend: SearchBackend, query: Query) -> Words:
@@ -131,6 +171,7 @@ INTERROGATIVE = re.compile(
     r"|多少[个位家名项次种类条点件国座届年月天日号]?|几[个位家名项次种类条点件国座届]"
 )
 SLOT_FILLER = 16  # most characters an answer puts where the interrogative stood
+SLOT_WORD_REACH = 3  # how many tokens from the interrogative its neighbouring words are looked for
 CLAUSE_END = re.compile(r"[,，。；;:：！!？?]")
 
 
@@ -139,8 +180,9 @@ class Slot:
     """The words just before and after a question's interrogative, and the kind of answer it asks for."""
 
     left: str
-    right: str
+    right: str  # empty when the interrogative ends the question ("主席是谁")
     kind: str | None
+    beside: tuple[str, ...] = ()  # the nearest words of two characters or more on either side: what is asked of what
 
     def filled_in(self, text: str) -> str | None:
         """What a sentence puts between the slot's words (None when it does not say them in that frame)."""
@@ -171,15 +213,23 @@ def question_slot(query: Query, tokenize: Callable[[str], list[str]]) -> Slot | 
         return None
     before = [t for t in tokenize(query.normalized[: match.start()]) if t.strip()]
     after = [t for t in tokenize(query.normalized[match.end():]) if t.strip() and not CLAUSE_END.fullmatch(t)]
-    if not before or not after:
+    if not before:
         return None
     kinds = [k for k in query.asked if k not in ("list", "reason")]
-    return Slot(before[-1].lower(), after[0].lower(), kinds[0] if kinds else None)
+    beside = (nearest_word(reversed(before)), nearest_word(after))
+    return Slot(before[-1].lower(), after[0].lower() if after else "", kinds[0] if kinds else None, tuple(w for w in beside if w))
+
+
+def nearest_word(tokens: Iterable[str]) -> str:
+    """The first word of at least two characters among the SLOT_WORD_REACH tokens nearest the interrogative."""
+    return next((t.lower() for t in islice(tokens, SLOT_WORD_REACH) if len(t) >= 2), "")
 
 
 def slot_features(slot: Slot | None, text: str) -> list[float]:
+    """Whether a lower-cased sentence fills the slot, with the asked kind, and its share of the words beside it."""
     filler = slot.filled_in(text) if slot else None
-    return [float(filler is not None), float(filler is not None and slot.fits(filler))]
+    beside = sum(w in text for w in slot.beside) / len(slot.beside) if slot and slot.beside else 1.0
+    return [float(filler is not None), float(filler is not None and slot.fits(filler)), beside]
 
 
 def kind_features(query: Query, holds: tuple[str, ...]) -> list[float]:
@@ -207,6 +257,43 @@ def named_kinds(query: Query) -> list[str]:
     return [k for k in query.asked if k not in ("list", "reason", "definition")]
 
 
+def kind_near(text: str, kinds: list[str], tokens: tuple[str, ...]) -> float:
+    """Whether an answer of an asked kind (a time, a count, a person …) stands within NEAR characters of a
+    question word the sentence says, outside the question's own words (its own year answers nothing).
+    `tokens` are lower-case; the kinds are read in the text as written."""
+    if not kinds:
+        return 0.0
+    spans = occurrences(text.lower(), tokens)
+    if not spans:
+        return 0.0
+    for kind in kinds:
+        for m in KIND_PATTERNS[kind].finditer(text):
+            start, end = m.span()
+            if any(s <= start < e for s, e in spans):
+                continue
+            if any(start - NEAR <= e and s <= end + NEAR for s, e in spans):
+                return 1.0
+    return 0.0
+
+
+def occurrences(text: str, tokens: tuple[str, ...]) -> list[tuple[int, int]]:
+    """The spans of every occurrence of each token in a text."""
+    spans = []
+    for token in tokens:
+        at = text.find(token) if token else -1
+        while at >= 0:
+            spans.append((at, at + len(token)))
+            at = text.find(token, at + 1)
+    return spans
+
+
+def focus_here(text: str, focus: dict[str, float]) -> float:
+    """Whether a sentence holds the words that carry most of the weight of the question's focus (所长 in
+    "首任所长是谁"); 0 when the question has none."""
+    total = sum(focus.values())
+    return float(total > 0 and sum(w for f, w in focus.items() if f in text) >= 0.5 * total)
+
+
 def neighbours_text(backend: SearchBackend, position: int) -> str:
     """A sentence with the sentences just before and after it in its passage, lower-cased."""
     chunk = backend.sentences[position].chunk
@@ -232,7 +319,7 @@ def candidates(backend: SearchBackend, retrieval: Retrieval, vector: np.ndarray 
     """Every stating sentence of the leading passages with its features, each text once."""
     leading = retrieval.passages[:CANDIDATE_PASSAGES]
     by_position = {c.position: c for c in retrieval.candidates}
-    rows = [(p, s) for p in leading for s in by_position[p.position].sentences if not asks(backend.sentences[s.position].embed_text)]
+    rows = [(p, s) for p in leading for s in by_position[p.position].sentences if stating(backend.sentences[s.position].embed_text)]
     seen: set[str] = set()
     rows = [(p, s) for p, s in rows if not (backend.sentences[s.position].embed_text in seen or seen.add(backend.sentences[s.position].embed_text))]
     if not rows:
@@ -251,7 +338,10 @@ def candidates(backend: SearchBackend, retrieval: Retrieval, vector: np.ndarray 
     top_dense, top_bm25 = float(dense.max()), float(bm25.max())
     slot = question_slot(retrieval.query, backend.tokenize)
     asked = constraints(retrieval.query)
-    rare = words.rare()
+    rare, common = words.rare(), words.common()
+    named = [k for k in named_kinds(retrieval.query) if k in KIND_PATTERNS]
+    focus = [f.lower() for f in retrieval.query.focus]
+    focus_weight = dict(zip(focus, backend.keyword_idf(focus).tolist())) if focus else {}
     out = []
     for i, (passage, scored) in enumerate(rows):
         record = backend.sentences[scored.position]
@@ -261,11 +351,13 @@ def candidates(backend: SearchBackend, retrieval: Retrieval, vector: np.ndarray 
             float(dense[i]), top_dense - float(dense[i]), float(bm25[i]) / top_bm25 if top_bm25 > 0 else 0.0, scored.score,
             words.share_in(text), words.share_in(context), passage_cover[passage.rank],
             proximity(text, words.tokens), z_of[passage.rank], float(passage.rank == 1), 1.0 / passage.rank,
-            math.log1p(len(text)), float(len(text) < 12), float(bool(CAPTION.search(text))), float(bool(REFERS_BACK.search(text))),
+            math.log1p(len(text)), float(len(text) < 12), float(bool(REFERS_BACK.search(text))),
             float(scored.position == passage.chunk.first_sentence), float(english), float(english) * float(dense[i]),
             float(passage_dense.get(passage.rank, 0.0)), neighbour_dense(backend, scored.position, dense_at),
             words.bigram_share_in(text), words.bigram_share_in(context), *slot_features(slot, text),
             sum(c in context for c in asked) / len(asked) if asked else 1.0, rare.share_in(context) if rare.tokens else 1.0,
+            common.share_in(text), focus_here(text, focus_weight), kind_near(record.embed_text, named, words.tokens),
+            conflicts(asked, context), words.heaviest_missing(context),
             *kind_features(retrieval.query, record.holds),
         ]
         out.append((scored.position, record, passage.rank, values))
@@ -288,6 +380,24 @@ def constraints(query: Query) -> list[str]:
     words = LATIN_TOKEN.findall(query.normalized)
     found += [w.lower() for i, w in enumerate(words) if len(w) >= 2 and names_a_thing(w, i == 0, english)]
     return [c for c in dict.fromkeys(found) if len(c) >= 2 or c.isdigit()]
+
+
+def conflicts(asked: list[str], text: str) -> float:
+    """Whether a lower-cased text, lacking one of the question's years, ordinals or numbered names, says
+    another of the same frame instead ("第三届" where the question asks about "第四届"): evidence about a
+    neighbouring thing, not the one asked."""
+    for constraint in asked:
+        if constraint in text:
+            continue
+        for shape in CONSTRAINT_SHAPES:
+            match = shape.fullmatch(constraint.removesuffix("年"))
+            if match is None:
+                continue
+            frame, value = match.group(1), match.group(2)
+            unit = match.group(3) if shape.groups >= 3 else None
+            if any(m.group(1) == frame and m.group(2) != value and (unit is None or m.group(3) == unit) for m in shape.finditer(text)):
+                return 1.0
+    return 0.0
 
 
 def relative_to_others(raw: np.ndarray) -> np.ndarray:
@@ -328,13 +438,16 @@ def question_base(backend: SearchBackend, retrieval: Retrieval, words: Words, fo
     ]
 
 
-BEST_SENTENCE = ("cover", "context_cover", "asked_missing", "constraint_context", "rare_context")
+BEST_SENTENCE = (
+    "cover", "context_cover", "asked_missing", "constraint_context", "rare_context", "kind_near", "constraint_conflict", "common_cover",
+    "focus_here", "missing_weight", "slot_words",
+)
 
 
 def question_features(logits: np.ndarray, base: list[float], features: np.ndarray) -> np.ndarray:
     """All question features in QUESTION_FEATURES order; `features` holds the candidates' rows."""
     own, unknown, rare, constraint, cover, top_dense, unmet, english, *rules = base
-    best = [0.0, 0.0, 1.0, 0.0, 0.0]
+    best = [0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0]
     if len(logits):
         top = features[int(np.argmax(logits))]
         best = [float(top[SENTENCE_FEATURES.index(n)]) for n in BEST_SENTENCE]

@@ -10,6 +10,7 @@ from functools import cached_property
 import numpy as np
 
 from index.backend import ChunkRecord, SearchBackend, SentenceRecord
+from index.cleaning import is_caption
 from index.embedding import Embedder
 from index.normalize import normalize
 from service.answer_types import answer_pattern
@@ -241,9 +242,11 @@ class Retriever:
 
     def passage(self, rank: int, candidate: Candidate) -> Passage:
         chunk = self.backend.chunks[candidate.position]
+        sentences = tuple(s for s in candidate.sentences if not is_caption(self.backend.sentences[s.position].embed_text))
+        shown = replace(candidate, sentences=sentences)
         evidence = tuple(
-            Evidence(self.backend.sentences[s.position], s.score) for s in evidence_of(candidate, self.settings.evidence_margin)
-        )
+            Evidence(self.backend.sentences[s.position], s.score) for s in evidence_of(shown, self.settings.evidence_margin)
+        ) if sentences else ()
         meta = self.backend.documents[chunk.doc_id]
         return Passage(rank, candidate.position, chunk, candidate.score, meta.title, evidence, meta.url)
 

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from index.sentence_kinds import sentence_kinds
-from service.answer_features import SENTENCE_FEATURES, constraints, kind_features, proximity
+from index.cleaning import is_caption
+from service.answer_features import SENTENCE_FEATURES, Words, conflicts, constraints, kind_features, kind_near, proximity, question_slot, slot_features, stating
 from service.answer_scorer import MODEL_FILE, AnswerScorer, choose
 from service.asking import Asker
 from service.query import parse_query
@@ -48,6 +49,50 @@ def test_proximity_and_constraints() -> None:
     assert constraints(parse_query("2025年巴黎峰会第二届会议有哪些国家签署了宣言", list)) == ["2025年", "第二届"]
     assert constraints(parse_query("When did the OECD adopt its principles in Paris?", list)) == ["oecd"]
     assert constraints(parse_query("xAI发布的前沿安全框架叫什么名字", list)) == ["xai"]
+
+
+def test_an_answer_of_the_asked_kind_must_stand_beside_the_words_it_answers_about() -> None:
+    chair = "瑞士联邦通信办公室的托马斯·施耐德(Thomas Schneider)担任该委员会主席。"
+    assert kind_near(chair, ["person"], ("主席",)) == 1.0
+    assert kind_near("委员会于2022年设立。专家们随后开会讨论了许多与主席职位无关的议题。", ["time"], ("主席",)) == 0.0  # the year is far away
+    assert kind_near("2024年,委员会主席发言。", ["time"], ("2024", "主席")) == 0.0  # the question's own year answers nothing
+    assert kind_near(chair, [], ("主席",)) == 0.0
+
+
+def test_a_neighbouring_year_ordinal_or_version_contradicts_the_question() -> None:
+    assert conflicts(["第四届"], "第三届峰会将由西班牙主办") == 1.0
+    assert conflicts(["第四届"], "第四届峰会将由西班牙主办") == 0.0
+    assert conflicts(["第四届"], "第三次会议在巴黎举行") == 0.0  # another measure word is another frame
+    assert conflicts(["2024年"], "2025年7月26日,2025世界人工智能大会在上海开幕") == 1.0
+    assert conflicts(["asl-4"], "anthropic宣布启用asl-3级别的防护") == 1.0
+    assert conflicts(["xai"], "google deepmind发布前沿安全框架") == 0.0  # a bare name has no siblings to read
+    assert conflicts([], "2025年") == 0.0
+
+
+def test_words_weigh_what_a_text_lacks() -> None:
+    words = Words(("cai", "委员会", "主席"), np.array([5.0, 1.0, 2.0]), np.ones(3, dtype=bool))
+    assert words.share_in("cai委员会主席") == 1.0 and words.share_in("委员会主席") == pytest.approx(3 / 8)
+    assert words.heaviest_missing("委员会主席") == 1.0  # the rarest word is the one missing
+    assert words.heaviest_missing("cai委员会") == pytest.approx(2 / 5)
+    assert words.heaviest_missing("cai委员会主席") == 0.0
+    assert words.common().tokens == ("委员会", "主席") and words.rare().tokens == ("cai",)
+
+
+def test_the_words_beside_the_interrogative_must_be_said() -> None:
+    import jieba
+
+    slot = question_slot(parse_query("得克萨斯人工智能委员会的7名成员由谁任命？", list), jieba.lcut)
+    assert slot is not None and slot.beside == ("成员", "任命")
+    assert slot_features(slot, "该法设立了由7名成员组成的委员会。")[2] == 0.5  # says who sits on it, not who appoints
+    assert slot_features(slot, "成员由州长任命。") == [1.0, 1.0, 1.0]
+    ends = question_slot(parse_query("人工智能委员会主席是谁？", list), jieba.lcut)
+    assert ends is not None and ends.right == "" and ends.beside == ("主席",)
+
+
+def test_captions_and_image_placeholders_are_never_evidence() -> None:
+    assert is_caption("图1 人工智能治理框架") and is_caption("图片") and is_caption("Figure 3: adoption by year")
+    assert not is_caption("图灵奖得主认为风险很大。") and not is_caption("Image generation models raise new questions.")
+    assert not stating("图2 各国立法进度") and not stating("这部法律何时生效?") and stating("该法于2026年生效。")
 
 
 def test_choose_takes_the_best_and_close_companions_only() -> None:
