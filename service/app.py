@@ -16,6 +16,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
 from service.admin import router as admin_router
+from service.api_docs import install_docs
 from service.asking import Asker
 from service.chat_completions import router as chat_completions_router
 from service.dify import router as dify_router
@@ -72,7 +73,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if watcher is not None:
             watcher.cancel()
 
-    app = FastAPI(title="govqa", version="0.1.0", lifespan=lifespan, responses=ERROR_RESPONSES, description="Cited answers from documents on global AI governance.")
+    app = FastAPI(
+        title="govqa", version="0.1.0", lifespan=lifespan, responses=ERROR_RESPONSES, description="Cited answers from documents on global AI governance.",
+        docs_url=None, redoc_url=None,  # served from local files by install_docs
+    )
     app.state.settings = settings
     app.state.in_flight = 0
     app.state.extractions = 0
@@ -183,3 +187,4 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     mount_mcp(app)
     install_web(app)
     return app
+    install_docs(app)
