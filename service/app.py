@@ -46,6 +46,7 @@ from service.schemas import (
 )
 from service.settings import Mode, Settings
 from service.web import install_web
+from service.widget import router as widget_router
 
 log = logging.getLogger("govqa")
 
@@ -184,7 +185,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(chat_completions_router)
     app.include_router(responses_router)
     app.include_router(dify_router)
+    app.include_router(widget_router)
     mount_mcp(app)
+    install_docs(app)
     install_web(app)
     return app
-    install_docs(app)
