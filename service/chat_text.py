@@ -4,7 +4,8 @@ numbered sources. Shared by the MCP `ask` tool and the chat-completions endpoint
 Everything taken from a document (sentences, passages, titles, sections) is marked as quoted source text:
 a document may contain words that read like instructions, and the reader must see them as quotations. Its
 Markdown syntax is escaped, so a renderer shows its characters and never a link, an image, HTML, code or a
-block of its own, and a document's "[1]" cannot be taken for a marker. (Structured data stays raw.)
+block of its own, and a document's "[1]" cannot be taken for a marker. Sentences and passages are shown in
+their display form (service/display.py: a link to nowhere reads as its label). (Structured data stays raw.)
 """
 
 from __future__ import annotations
@@ -37,9 +38,14 @@ def quoted(text: str) -> str:
     return "\n".join(f"> {inert(line)}" if line.strip() else ">" for line in (text.splitlines() or [""]))
 
 
+# In one line of a paragraph a "|" makes no table (a table needs a delimiter row), so titles and sections keep
+# theirs unescaped: plain-text clients show "美国观察|…", not "美国观察\|…".
+LINE_SYNTAX = re.compile(r"([\\`*_\[\]<>&~])")
+
+
 def literal(text: str) -> str:
     """A short piece of document text (a title, a section) as one quoted line: a JSON string, Markdown-inert."""
-    return INLINE_SYNTAX.sub(r"\\\1", json.dumps(text, ensure_ascii=False))
+    return LINE_SYNTAX.sub(r"\\\1", json.dumps(text, ensure_ascii=False))
 
 
 def source_line(p: PassageOut, link: str) -> str:
@@ -53,9 +59,9 @@ def answer_text(out: AskOut, link: Callable[[PassageOut], str], with_passages: b
     if out.answer is None:
         head = NO_ANSWER + (" Nearest passages:" if out.passages else "")
     else:
-        sentences = "\n".join(f"{quoted(s.text.strip())} [{s.passage}]" for s in out.answer.sentences)
+        sentences = "\n".join(f"{quoted((s.display or s.text).strip())} [{s.passage}]" for s in out.answer.sentences)
         head = f"{QUOTED_ANSWER}\n{sentences}\n\nSources:"
-    sources = [source_line(p, link(p)) + (f"\n{quoted(p.text)}" if with_passages else "") for p in out.passages]
+    sources = [source_line(p, link(p)) + (f"\n{quoted(p.display or p.text)}" if with_passages else "") for p in out.passages]
     return "\n".join([head, ("\n\n" if with_passages else "\n").join(sources)]) if sources else head
 
 

@@ -21,7 +21,9 @@ from pydantic import Field
 
 from index.bounded_logging import library_logging_kept_out
 from service.asking import Asker
-from service.chat_text import answer_text, quoted, source_line
+from service.chat_text import answer_text, conversation_note, quoted, source_line
+from service.followups import resolve_with
+from service.mcp_polish import polish
 from service.mcp_guard import SessionGuard
 from service.schemas import (
     AskOut,
@@ -31,6 +33,7 @@ from service.schemas import (
     PassageRecordOut,
     SearchOut,
     ask_out,
+    conversation_out,
     document_out,
     search_out,
     trim,
@@ -83,6 +86,7 @@ def build_server(asker_of: Callable[[], Asker | None]) -> MCPServer:
         question: Question,
         top_k: TopK = 5,
         doc_ids: Annotated[list[str] | None, Field(description="restrict the answer to these documents (ids from list_documents)")] = None,
+        history: Annotated[list[str] | None, Field(max_length=20, description="the conversation's earlier questions, oldest first: a follow-up such as '那第二届呢？' is read with them")] = None,
     ) -> Annotated[CallToolResult, AskOut]:
         """Answer a question from the documents with an extractive, cited answer: each sentence is quoted
         exactly from a document and followed by [n], the number of the passage it comes from. The answer is
@@ -93,8 +97,10 @@ def build_server(asker_of: Callable[[], Asker | None]) -> MCPServer:
         unknown = sorted(set(doc_ids or ()) - set(asker.retriever.backend.documents))
         if unknown:
             raise ToolError(f"unknown doc_ids: {', '.join(unknown)}")
-        out = ask_out(asker.ask(question, top_k, None, frozenset(doc_ids) if doc_ids else None))
-        text = answer_text(out, passage_reference, with_passages=True)
+        resolved = resolve_with(asker.retriever.backend, question, [trim(h)[:1000] for h in history or ()])
+        out = ask_out(asker.ask(resolved.question, top_k, None, frozenset(doc_ids) if doc_ids else None))
+        out = out.model_copy(update={"question": question, "followup": conversation_out(resolved)})
+        text = conversation_note(out.followup) + answer_text(out, passage_reference, with_passages=True)
         return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=out.model_dump(mode="json"))
 
     @server.tool(annotations=READ_ONLY)
@@ -154,6 +160,7 @@ def build_server(asker_of: Callable[[], Asker | None]) -> MCPServer:
             raise ToolError(f"need 0 <= start <= end <= {len(text)}, got start={start}, end={end}")
         return DocumentTextOut(doc_id=doc_id, start=start, end=end, text=text[start:end])
 
+    polish(server, asker_of)
     return server
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from index.documents import DocumentMeta
 from service.asking import AskResult
+from service.display import clean_author, display_or_none
 from service.followups import Resolved
 from service.retrieval import Passage
 from service.query import Language, Query, query_language
@@ -63,6 +64,13 @@ class PassageOut(BaseModel):
     score: float = Field(description="fused relevance; passages by or about a person the question names rank first")
     highlights: list[SpanOut] = Field(default_factory=list, description="evidence sentences, as document offsets")
     url: str | None = None
+    display: str | None = Field(None, description="the text for reading, when it differs: links to nowhere ('[…](#)') read as their label; cite `text`, never this")
+
+    @field_validator("author")
+    @classmethod
+    def readable_author(cls, value: str | None) -> str | None:
+        """The author line without the publication metadata a web page trails after it."""
+        return clean_author(value)
 
 
 class AnswerSentenceOut(BaseModel):
@@ -71,6 +79,7 @@ class AnswerSentenceOut(BaseModel):
     start: int
     end: int
     passage: int = Field(description="the n of the passage it is cited to")
+    display: str | None = Field(None, description="the sentence for reading, when it differs from `text` (see PassageOut.display)")
     context: bool = Field(False, description="quoted for what the next answer sentence refers back to (该公约, 这一机制 …), not as an answer itself")
 
 
@@ -88,6 +97,14 @@ class KeywordsOut(BaseModel):
     neighbours: list[str] = Field(description="corpus words nearest in meaning to question words the documents never use")
 
 
+class ConversationOut(BaseModel):
+    """How a follow-up question was read with the conversation before it (service/followups.py)."""
+
+    searched: str = Field(description="the question as it was searched and answered")
+    carried: list[str] = Field(description="terms taken from the earlier questions")
+    replaced: list[str] = Field(default_factory=list, description="earlier terms the follow-up put something else in place of (第一届 for 第二届)")
+
+
 class AskOut(BaseModel):
     question: str
     query_language: Language = Field(description="the question's script: zh-Hans, zh-Hant, en (Latin script) or und")
@@ -100,14 +117,7 @@ class AskOut(BaseModel):
     mode: str
     index_version: str
     took_ms: float
-
-
-class ConversationOut(BaseModel):
-    """How a follow-up question was read with the conversation before it (service/followups.py)."""
-
-    searched: str = Field(description="the question as it was searched and answered")
-    carried: list[str] = Field(description="terms taken from the earlier questions")
-    replaced: list[str] = Field(default_factory=list, description="earlier terms the follow-up put something else in place of (第一届 for 第二届)")
+    followup: ConversationOut | None = Field(None, description="when the question was read with the conversation before it (MCP ask's history)")
 
 
 class SearchOut(BaseModel):
@@ -159,8 +169,22 @@ class PassageRecordOut(BaseModel):
     start: int
     end: int
     url: str | None = None
+    display: str | None = Field(None, description="the text for reading, when it differs (see PassageOut.display)")
     previous_id: str | None = None
     next_id: str | None = None
+
+    @field_validator("author")
+    @classmethod
+    def readable_author(cls, value: str | None) -> str | None:
+        """The author line without the publication metadata a web page trails after it."""
+        return clean_author(value)
+
+    @model_validator(mode="after")
+    def readable_text(self) -> "PassageRecordOut":
+        """The display text, when the exact text has something to clean."""
+        if self.display is None:
+            self.display = display_or_none(self.text)
+        return self
 
 
 class DocumentOut(BaseModel):
@@ -193,6 +217,7 @@ def passage_out(p: Passage, extra_highlights: list[tuple[int, int]] = ()) -> Pas
     return PassageOut(
         n=p.rank, chunk_id=c.chunk_id, doc_id=c.doc_id, title=p.title, section=" / ".join(c.section), author=c.author,
         text=c.text, start=c.start, end=c.end, score=round(p.score, 6), highlights=[SpanOut(start=s, end=e) for s, e in spans], url=p.url,
+        display=display_or_none(c.text),
     )
 
 
@@ -222,6 +247,7 @@ def ask_out(result: AskResult) -> AskOut:
             cited.setdefault(s.passage, []).append((s.sentence.start, s.sentence.end))
             sentences.append(AnswerSentenceOut(
                 text=s.sentence.text, doc_id=s.sentence.doc_id, start=s.sentence.start, end=s.sentence.end, passage=s.passage, context=s.context,
+                display=display_or_none(s.sentence.text),
             ))
     return AskOut(
         question=result.question,

@@ -13,6 +13,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from servers import serve
+from service.display import readable
 from service.settings import PROJECT_ROOT, Settings
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -148,8 +149,14 @@ def test_show_in_document_highlights_the_passage_in_the_whole_text(browser: Brow
     citation = page.evaluate("navigator.clipboard.readText()")
     assert citation == page.locator("#citation").text_content()
     assert TITLES[doc_id] in citation and f"{start}–{end}" in citation
+    assert citation.count(TITLES[doc_id]) == 1  # the section, which repeats the title here, is left out
     cited_url = re.search(r"https?://\S+", citation).group(0)
-    assert httpx.get(cited_url).json()["text"] == whole[start:end]
+    assert parse_qs(urlparse(cited_url).query) == {"read": [doc_id], "start": [str(start)], "end": [str(end)]}
+    linked = page.context.new_page()
+    linked.goto(cited_url)  # the link opens govqa's reader on the cited range
+    expect(linked.locator("#reader-hit")).to_have_text(whole[start:end])
+    expect(linked.locator("#reader-status")).to_contain_text(f"characters {start}–{end}")
+    linked.close()
 
     page.keyboard.press("Escape")
     expect(reader).to_be_hidden()
@@ -167,7 +174,8 @@ def test_an_unanswerable_question_says_so_and_lists_the_closest_passages(page: P
     expect(page.locator("article.passage")).to_have_count(5)
     for article in page.locator("article.passage").all():
         doc_id, start, end = article.get_attribute("data-doc-id"), int(article.get_attribute("data-start")), int(article.get_attribute("data-end"))
-        assert article.locator(".passage-text").text_content() == retriever.backend.texts[doc_id][start:end]
+        # the exact text, a Markdown link to nowhere ("[…](#)") read as its label
+        assert article.locator(".passage-text").text_content() == readable(retriever.backend.texts[doc_id][start:end])
 
 
 @pytest.mark.parametrize(("length", "status", "headline"), [(1001, 422, "This question is too long"), (25_000, 413, "This question is too large to send")])

@@ -5,6 +5,7 @@
 (() => {
   const MAX_QUESTION = 1000;
   const DEFAULTS = { mode: "hybrid", k: "5" };
+  const MODE_NAMES = { hybrid: "searched by keywords and meaning", keyword: "searched by keywords", dense: "searched by meaning" };
   const $ = (id) => document.getElementById(id);
 
   const state = {
@@ -63,6 +64,9 @@
       mode: ["hybrid", "keyword", "dense"].includes(p.get("mode")) ? p.get("mode") : DEFAULTS.mode,
       k: ["3", "5", "10", "20"].includes(p.get("k")) ? p.get("k") : DEFAULTS.k,
       docs: p.getAll("doc"),
+      read: p.get("read") || "",
+      start: /^\d+$/.test(p.get("start") || "") ? Number(p.get("start")) : null,
+      end: /^\d+$/.test(p.get("end") || "") ? Number(p.get("end")) : null,
     };
   }
 
@@ -125,6 +129,7 @@
     const params = paramsFromUrl();
     fillForm(params);
     showView(params.view);
+    if (params.read) openReaderAt(params.read, params.start, params.end);
     if (params.view !== "ask") return;
     if (params.q) {
       ask(params);
@@ -167,13 +172,20 @@
     $("status").replaceChildren(el("span", { class: "visually-hidden" }, text));
   }
 
-  async function ask(params) {
+  // A question enters the history once it is answered: a rejected one (too long, a server error) does not.
+  function remember(params) {
+    const url = urlFor(params);
+    if (url !== location.pathname + location.search) history.pushState(null, "", url);
+  }
+
+  async function ask(params, record = false) {
     const body = requestBody(params);
     const key = JSON.stringify(body);
     if (state.inFlight && state.inFlight.key === key) return;   // a double submit sends one request
     abortInFlight();
     hideError();
     if (state.answers.has(key)) {
+      if (record) remember(params);
       render(state.answers.get(key));
       return;
     }
@@ -198,6 +210,7 @@
       state.answers.set(key, payload);
       await documentsReady;
       if (state.inFlight === null || state.inFlight.key !== key) return;
+      if (record) remember(params);
       render(payload);
     } catch (error) {
       if (error.name === "AbortError") return;
@@ -284,7 +297,7 @@
     const question = response.question;
     document.title = `${question} — govqa`;
     $("asked").replaceChildren("Question: ", el("q", { lang: questionLang(question) }, question),
-      el("span", { class: "hint" }, ` · ${response.mode} · ${response.took_ms < 1 ? "<1" : Math.round(response.took_ms)} ms`));
+      el("span", { class: "hint" }, ` · ${MODE_NAMES[response.mode] || response.mode}`));
 
     const answer = $("answer");
     answer.replaceChildren();
@@ -361,7 +374,6 @@
     field("Author", author, lang);
     field("Section", p.section, lang);
     field("Date", doc ? doc.date : "", null);
-    field("Score", p.score.toFixed(2), null);
 
     const item = el("li", {},
       el("article", {
@@ -387,7 +399,15 @@
   }
 
   // The passage's text with its evidence sentences (document offsets) as <mark>s.
-  function highlighted(p, citedSpans) {
+  // A Markdown link to nowhere ("[《…》](#)", left by an HTML conversion) reads as its label; a link to a real
+  // address stays as written (service/display.py does the same for the API's display fields).
+  const EMPTY_LINK = /(?<!!)\[([^\[\]\n]{1,200})\]\(\s*(?:#[^()\s]*|javascript:[^()]*)?\s*\)/g;
+  function readable(text) {
+    return text.replace(EMPTY_LINK, "$1");
+  }
+
+  function highlighted(p, citedSpans, clean = true) {
+    const shown = clean ? readable : (text) => text;
     const text = codePoints(p.text);
     const spans = p.highlights
       .map((h) => ({ start: Math.max(h.start, p.start), end: Math.min(h.end, p.end) }))
@@ -400,11 +420,11 @@
       if (h.start > at) parts.push(text.slice(at - p.start, h.start - p.start));
       const cited = citedSpans.has(`${h.start}:${h.end}`);
       parts.push(el("mark", { class: cited ? "evidence cited" : "evidence", dataset: { start: String(h.start), end: String(h.end) } },
-        text.slice(h.start - p.start, h.end - p.start)));
+        shown(text.slice(h.start - p.start, h.end - p.start))));
       at = h.end;
     }
     if (at < p.end) parts.push(text.slice(at - p.start, text.length));
-    return parts;
+    return parts.map((part) => (typeof part === "string" ? shown(part) : part));
   }
 
   function goToPassage(sentence) {
@@ -486,18 +506,19 @@
     let hit = null;
     if (passage) {
       hit = el("mark", { class: "reader-hit", id: "reader-hit", tabindex: "-1", dataset: { start: String(start), end: String(end) } },
-        ...highlighted({ ...passage, text: points.slice(start, end) }, new Set()));
+        ...highlighted({ ...passage, text: points.slice(start, end) }, new Set(), false));
       parts.push(points.slice(0, start), hit, points.slice(end, points.length));
     } else {
       parts.push(text);
     }
     $("reader-text").replaceChildren(...parts);
     $("reader-status").textContent = passage
-      ? `Showing passage ${passage.n}, characters ${start}–${end} of ${points.length}.`
+      ? `Showing ${passage.n ? `passage ${passage.n}, ` : ""}characters ${start}–${end} of ${points.length}.`
       : `${points.length} characters.`;
 
-    const where = doc.url || `${location.origin}/v1/documents/${encodeURIComponent(docId)}/text?start=${start}&end=${end}`;
-    const section = passage && passage.section ? `, ${passage.section}` : "";
+    const where = `${location.origin}/?read=${encodeURIComponent(docId)}&start=${start}&end=${end}`;
+    const distinct = passage && passage.section && !passage.section.includes(doc.title) && passage.section !== doc.title;
+    const section = distinct ? `, ${passage.section}` : "";
     state.citation = `${doc.title}${section}, characters ${start}–${end}. ${where}`;
     $("citation").textContent = state.citation;
 
@@ -510,6 +531,21 @@
       $("reader-title").focus({ preventScroll: true });
     }
     if (window.matchMedia("(min-width: 1100px)").matches) reader.scrollIntoView({ block: "nearest" });
+  }
+
+  // The reader opened from a link (?read=doc_id&start=&end=), as citations and the ask widget make them.
+  async function openReaderAt(docId, start, end) {
+    let text;
+    try {
+      text = await documentText(docId);
+    } catch {
+      showError({ title: "No such document", message: "The link names a document this corpus does not have." });
+      return;
+    }
+    const length = codePoints(text).length;
+    const from = start === null ? 0 : Math.min(start, length);
+    const to = end === null || end < from ? length : Math.min(end, length);
+    openReader(docId, start === null && end === null ? null : { n: null, start: from, end: to, section: "", highlights: [] });
   }
 
   function documentMeta(doc, lang) {
@@ -619,10 +655,8 @@
       $("question").focus();
       return;
     }
-    const url = urlFor(params);
-    if (url !== location.pathname + location.search) history.pushState(null, "", url);
     showView("ask");
-    ask(params);
+    ask(params, true);
   }
 
   function init() {
