@@ -7,6 +7,13 @@ Anything raised other than IngestError, or an input that takes longer than
 --timeout seconds, is a failure: it is printed, the input is saved to a temp
 directory, and the script exits 1 after printing a per-format table.
 
+First, the hostile shapes of tests/hostile_files.py (a PDF that makes pypdf warn
+from deep recursion, 1,999 pages sharing one content stream, a DOCX with forged
+sizes, 1 MB of `好。`, a 19 MB line, and mutations of them) go through the bounded
+extraction worker the server uses (index.extraction, --timeout as its wall-clock
+limit): each must be refused within the limit (plus 2 s), with the worker's peak
+memory and the log it wrote reported.
+
     .venv/bin/python scripts/fuzz_ingest.py --seconds 60 --seed 0
 """
 
@@ -28,7 +35,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
+import hostile_files  # noqa: E402 - tests/hostile_files.py, shared with the tests
+from index.extraction import ExtractionLimits, extract_isolated  # noqa: E402
 from index.ingest import IngestError, extract  # noqa: E402
 
 FORMATS = ("txt", "md", "html", "pdf", "docx")
@@ -238,13 +248,51 @@ def print_table(tallies: dict[str, Tally], seconds: float) -> None:
     print(f"{'all':<7} {total.tried:>7} {total.accepted:>9} {total.refused:>8} {total.crashes:>8}")
 
 
+def hostile_shapes(rng: random.Random) -> list[tuple[str, bytes]]:
+    """The attacks that once cost minutes, gigabytes or gigabytes of log, and a mutation of each."""
+    shapes = [
+        ("deep.pdf", hostile_files.deeply_nested_pdf(50_000)),
+        ("shared.pdf", hostile_files.shared_stream_pdf(1999, 256 * 1024)),
+        ("forged.docx", hostile_files.forged_size_docx(1 << 30, 1000)),
+        ("flood.txt", hostile_files.sentence_flood(1 << 20)),
+        ("line.txt", hostile_files.endless_line(19 << 20)),
+    ]
+    mutated = [(f"mutated-{name}", rng.choice([insert_magic, duplicate_chunk, bit_flips])(rng, data[:2_000_000], [data]))
+               for name, data in shapes if not name.endswith(".docx")]
+    return shapes + mutated
+
+
+def run_hostile(rng: random.Random, timeout: float) -> int:
+    """Each hostile shape through the bounded worker; returns the number that were not refused in time."""
+    import resource
+
+    limits = ExtractionLimits(wall_seconds=timeout, cpu_seconds=max(1, int(timeout)))
+    failures = 0
+    print(f"{'hostile shape':<24} {'bytes':>10} {'outcome':<9} {'seconds':>8} {'workers peak RSS MB':>19}  reason")
+    for name, data in hostile_shapes(rng):
+        started = time.monotonic()
+        try:
+            extract_isolated(data, name, limits)
+            outcome, reason = "accepted", ""
+        except IngestError as exc:
+            outcome, reason = "refused", str(exc)[:90]
+        took = time.monotonic() - started
+        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        bad = took > timeout + 2 or (outcome == "accepted" and not name.startswith("mutated"))
+        failures += bad
+        print(f"{name:<24} {len(data):>10} {outcome:<9} {took:>8.2f} {peak:>19.0f}  {reason}{'  <- FAILURE' if bad else ''}")
+    return failures
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=60.0, help="how long to fuzz in total")
     parser.add_argument("--seed", type=int, default=0, help="random seed, for a reproducible run")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds one input may take before it counts as a hang")
     parser.add_argument("--max-crashes", type=int, default=20, help="stop early after this many failures")
+    parser.add_argument("--no-hostile", action="store_true", help="skip the hostile shapes run through the bounded worker")
     args = parser.parse_args(argv)
+    hostile_failures = 0 if args.no_hostile else run_hostile(random.Random(args.seed), args.timeout)
     logging.disable(logging.CRITICAL)  # pypdf and trafilatura log every broken input
     warnings.simplefilter("ignore")
     signal.signal(signal.SIGALRM, on_alarm)
@@ -274,8 +322,9 @@ def main(argv: list[str] | None = None) -> int:
     print_table(tallies, time.monotonic() - started)
     if crashes:
         print(f"\n{crashes} failure(s); inputs saved in {crash_dir}")
-        return 1
-    return 0
+    if hostile_failures:
+        print(f"\n{hostile_failures} hostile shape(s) not refused within the limit")
+    return 1 if crashes or hostile_failures else 0
 
 
 def tallies_tried(tallies: dict[str, Tally]) -> int:

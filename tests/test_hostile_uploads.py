@@ -76,16 +76,19 @@ def upload(live: Live, files: list[tuple[str, bytes]], timeout: float = 60) -> t
 def attack(live: Live, files: list[tuple[str, bytes]], rounds: int = 1, seconds: float = 10.0) -> list[httpx.Response]:
     """Send the upload `rounds` times while a normal client probes; check the bounds the issue sets."""
     log_before, rss_before = live.log_size(), live.rss()
-    responses = []
+    responses, took_most = [], 0.0
     with Probe(live.url) as probe:
         for _ in range(rounds):
             response, took = upload(live, files)
             assert took < seconds, f"took {took:.1f} s"
             assert 400 <= response.status_code < 500, response.text
             responses.append(response)
+            took_most = max(took_most, took)
         time.sleep(0.5)
-    probe.check(1.0)
     grown = live.log_size() - log_before
+    print(f"\n{files[0][0]} ×{len(files)}, {rounds} round(s): {responses[0].status_code} in at most {took_most:.2f} s, log +{grown} B, "
+          f"RSS {(live.rss() - rss_before) / MB:+.0f} MB, slowest probe {probe.worst():.2f} s")
+    probe.check(1.0)
     assert grown < LOG_BOUND, f"the log grew by {grown} bytes"
     assert live.rss() - rss_before < RSS_BOUND, f"RSS grew by {(live.rss() - rss_before) / MB:.0f} MB"
     return responses
@@ -137,6 +140,7 @@ def test_a_pdf_that_takes_minutes_to_parse_is_stopped_at_the_extraction_time_lim
             sender.start()
         for sender in senders:
             sender.join(60)
+    print(f"\n8 × slow.pdf at once: {sorted((status, round(took, 1)) for status, took, _ in results)}, slowest probe {probe.worst():.2f} s")
     probe.check(1.0)
     statuses = sorted(status for status, _, _ in results)
     assert len(results) == 8 and set(statuses) <= {413, 503}, results
@@ -167,6 +171,7 @@ def test_a_client_that_leaves_mid_extraction_has_its_worker_stopped(live: Live) 
     while workers(live.process.pid) and time.monotonic() - left < 3:
         time.sleep(0.05)
     stopped_after = time.monotonic() - left
+    print(f"\nthe worker stopped {stopped_after:.2f} s after its client left")
     assert not workers(live.process.pid) and stopped_after < 2, f"the worker outlived its client by {stopped_after:.1f} s"
 
 
