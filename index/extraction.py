@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
-import subprocess
+import subprocess  # nosec B404 - runs only this interpreter on index.extract_worker, never a shell
 import sys
 from dataclasses import asdict, dataclass
 
@@ -55,7 +55,9 @@ def extract_isolated(data: bytes, filename: str, limits: ExtractionLimits) -> Ex
     """Extract in a worker process, waiting for it (for the CLI and worker threads)."""
     name = display_name(filename)
     try:
-        done = subprocess.run(command(limits, filename), input=data, stdout=subprocess.PIPE, timeout=limits.wall_seconds, check=False)
+        done = subprocess.run(  # nosec B603 - a fixed argv (this interpreter, our module); the file name is one argument, no shell
+            command(limits, filename), input=data, stdout=subprocess.PIPE, timeout=limits.wall_seconds, check=False,
+        )
     except subprocess.TimeoutExpired:  # run() has killed the worker
         raise too_slow(name, limits) from None
     return outcome(name, done.returncode, done.stdout, limits)
