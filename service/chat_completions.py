@@ -28,7 +28,8 @@ from service.asking import Asker
 from service.chat_text import answer_text, conversation_note
 from service.deps import capacity, get_asker
 from service.errors import validation_message
-from service.followups import Resolved, resolve_with
+from service.conversation import ask_in_conversation as ask_with_history
+from service.followups import Resolved
 from service.schemas import AskOut, ConversationOut, PassageOut, ask_out, conversation_out, trim
 from service.usage import CompletionUsage, chat_usage
 from service.public_url import public_base_url
@@ -241,9 +242,8 @@ def question_of(messages: list[ChatMessage]) -> tuple[str, list[str]]:
 
 def ask_in_conversation(asker: Asker, question: str, history: list[str]) -> tuple[AskOut, Resolved]:
     """govqa's answer to a question read against the earlier questions of its conversation."""
-    resolved = resolve_with(asker.retriever.backend, question, history)
-    out = ask_out(asker.ask(resolved.question))
-    return out.model_copy(update={"question": question}), resolved
+    result, resolved = ask_with_history(asker, question, history)
+    return ask_out(result), resolved
 
 
 def citations_of(out: AskOut, base_url: str) -> list[Citation]:

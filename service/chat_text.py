@@ -69,6 +69,9 @@ def conversation_note(conversation: ConversationOut | None) -> str:
     """A first line saying which terms a follow-up question took from the conversation (empty when none)."""
     if conversation is None:
         return ""
+    if conversation.documents:
+        within = ", ".join(conversation.documents)
+        return f"Read with the earlier questions: searched within the documents the previous question is answered from ({within}).\n\n"
     carried = ", ".join(literal(t) for t in conversation.carried) or "none"
     replacing = f" (in place of {', '.join(literal(t) for t in conversation.replaced)})" if conversation.replaced else ""
     return f"Read with the earlier questions: searched as {literal(conversation.searched)}; terms from the conversation: {carried}{replacing}.\n\n"

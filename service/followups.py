@@ -6,9 +6,14 @@ subject it leaves out. Two shapes are told apart by their words:
   of the earlier term most like it (第一届 → 第二届, 美国 → 英国, a term beside a word they share), or adds X
   when no term is like it;
 - a *reference back* (它, 其, 该…, this, it, they …) or a question without a subject of its own (at most one
-  keyword) keeps its own words and gains the previous question's keywords it lacks.
+  keyword) keeps its own words and gains the keywords of the previous question's subject (the part before its
+  predicate: "科罗拉多州的人工智能法" of "科罗拉多州的人工智能法是哪位州长签署的？") and those a demonstrative
+  points back to ("这部法案" takes 人工智能法), not the words of what was asked before (签署, 州长);
+- "那X呢？" followed by a question of its own puts X in place of the previous subject's term most like it.
 
-A question that is neither is asked as it is, so single questions never change. What came from the
+service/conversation.py asks a reference back in its own words within the documents of the question it refers
+to (which measured better), and falls back to the text made here. A question that is neither is asked as it
+is, so single questions never change. What came from the
 conversation is reported (`carried`, `replaced`), so a reader can see what was searched.
 """
 
@@ -17,6 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from index.normalize import normalize
 
@@ -36,9 +42,16 @@ REFERENCE = re.compile(
     r"|\b(?:it|its|they|them|their|this|that|these|those|there|then|he|she|his|her)\b",
     re.IGNORECASE,
 )
-ORDINAL = re.compile(r"^(?:第[一二三四五六七八九十\d]+[届次轮个期]?|首[届次轮]?)$")
+# "那下一届呢？定在何时何地？": a new subject, then a question of its own about it.
+SUBSTITUTION_THEN = re.compile(r"^\s*(?:那么|那|还有)\s*(?P<subject>[^？?，,。]{1,20}?)\s*呢\s*[？?，,。]\s*(?P<rest>.+)$")
+# Where a Chinese question's subject ends: its first copula, preposition or interrogative.
+# (Characters that also sit inside names, 会 of 峰会, 能 of 人工智能, 于 of 关于, are left out.)
+PREDICATE = re.compile(r"是|在|由|哪|什么|谁|多少|几[个项家章条名位种类届次]|何[时地处人]|怎|为什么|最终|一共|主要|包含|包括")
+# A demonstrative and the noun it points back with: "这部法案", "该公约", "这次对话".
+DEMONSTRATIVE = re.compile(r"(?:这|那|该|此)[个部项份次届场条位家]?([\u4e00-\u9fff]{2,4})")
+ORDINAL = re.compile(r"^(?:第[一二三四五六七八九十\d]+[届次轮个期版]?|首[届次轮]|[上下]一?[届次轮]|本[届次轮])$")
 YEAR = re.compile(r"^\d{4}年?$")
-LATIN_NAME = re.compile(r"^[A-Z][A-Za-z.\-]*$")
+LATIN_NAME = re.compile(r"^[A-Za-z][A-Za-z.\-]*$")
 HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -50,10 +63,16 @@ class Resolved:
     asked: str
     carried: tuple[str, ...] = ()
     replaced: tuple[str, ...] = ()
+    previous: str | None = None  # for a reference back: the question it refers to (as resolved itself)
+    documents: tuple[str, ...] = ()  # the documents a reference back is searched within (service/conversation.py)
 
     @property
     def changed(self) -> bool:
-        return self.question != self.asked
+        return self.question != self.asked or bool(self.documents)
+
+    @property
+    def refers_back(self) -> bool:
+        return self.previous is not None
 
 
 def widest(found: Iterable[str]) -> tuple[str, ...]:
@@ -63,8 +82,9 @@ def widest(found: Iterable[str]) -> tuple[str, ...]:
 
 
 def alike(earlier: str, later: str) -> bool:
-    """Whether a later term can stand where an earlier one stood: two ordinals, two years, two capitalized
-    Latin names, or two Chinese terms of one length that share their first or last character (美国 / 英国)."""
+    """Whether a later term can stand where an earlier one stood: two ordinals, two years, two
+    Latin words (names and acronyms: the keyword side is lower-cased), two Chinese terms of one length that
+    share their first or last character (美国 / 英国), or two place names (韩国 / 日本)."""
     if earlier == later:
         return False
     if ORDINAL.match(earlier) and ORDINAL.match(later) or YEAR.match(earlier) and YEAR.match(later):
@@ -72,7 +92,25 @@ def alike(earlier: str, later: str) -> bool:
     if LATIN_NAME.match(earlier) and LATIN_NAME.match(later):
         return True
     both_han = HAN.search(earlier) and HAN.search(later)
-    return bool(both_han and len(earlier) == len(later) >= 2 and (earlier[0] == later[0] or earlier[-1] == later[-1]))
+    if both_han and len(earlier) == len(later) >= 2 and (earlier[0] == later[0] or earlier[-1] == later[-1]):
+        return True
+    return bool(both_han and place_name(earlier) and place_name(later))
+
+
+def kin(earlier: str, later: str) -> bool:
+    """Two terms of a kind that stands in for another wherever it sits in a question: ordinals, years, places."""
+    if ORDINAL.match(earlier) and ORDINAL.match(later) or YEAR.match(earlier) and YEAR.match(later):
+        return earlier != later
+    return earlier != later and bool(HAN.search(earlier) and HAN.search(later)) and place_name(earlier) and place_name(later)
+
+
+@lru_cache(maxsize=4096)
+def place_name(term: str) -> bool:
+    """Whether jieba's part-of-speech dictionary reads the term as one place name (日本, 巴西, 纽约市)."""
+    import jieba.posseg
+
+    words = jieba.posseg.lcut(term)
+    return len(words) == 1 and words[0].flag == "ns"
 
 
 def beside_shared(earlier_terms: list[str], later_terms: list[str], term: str) -> str | None:
@@ -88,16 +126,47 @@ def beside_shared(earlier_terms: list[str], later_terms: list[str], term: str) -
     return None
 
 
+def subject_of(question: str) -> str:
+    """The part of a Chinese question before its predicate ("科罗拉多州的人工智能法" of "科罗拉多州的人工智能法是哪位
+    州长签署的？"); empty when the question opens with its predicate (an English one, "是谁…")."""
+    text = normalize(question)
+    found = PREDICATE.search(text, 2)
+    return text[: found.start()] if found and HAN.search(text[: found.start()]) else ""
+
+
+def subject_terms(previous: str, question: str, terms: Terms) -> list[str]:
+    """The terms a question that refers back takes from the previous one: those of its subject, and those
+    that share a character with the noun a demonstrative points back with ("这部法案" takes 人工智能法);
+    every term when neither finds any."""
+    everything = terms(previous)
+    subject = subject_of(previous)
+    named = [t for t in everything if len(t) >= 2]
+    chosen = [t for t in named if subject and t in subject.lower()]
+    if chosen and all(len(t) <= 3 for t in chosen):  # a subject such as 中国 or 吴沈括: what it did is named at length
+        chosen += [t for t in named if len(t) >= 5 and t not in chosen]
+    for noun in DEMONSTRATIVE.findall(normalize(question)):
+        chosen += [t for t in named if set(t) & set(noun) and t not in chosen]
+    return chosen or named
+
+
+def replace_once(text: str, old: str, new: str) -> str:
+    """The text with the first occurrence of `old` (in any letter case) replaced."""
+    return re.sub(re.escape(old), lambda _: new, text, count=1, flags=re.IGNORECASE)
+
+
 def substitute(previous: str, subject: str, asked: str, terms: Terms) -> Resolved:
     """The previous question with the new subject in place of the earlier term most like it (or added)."""
-    before, new = terms(previous), terms(subject)
-    text, replaced = previous, []
+    before, new = list(widest(terms(previous))), list(widest(terms(subject)))
+    text, replaced = normalize(previous), []
+    own_subject = subject_of(previous).lower()
+    targets = [t for t in before if t in own_subject] or before  # what the earlier question was about
     fresh = [t for t in new if t not in before]
     for term in fresh:
-        target = next((t for t in before if t not in replaced and t not in new and alike(t, term)), None)
+        target = next((t for t in targets if t not in replaced and t not in new and alike(t, term)), None)
+        target = target or next((t for t in before if t not in replaced and t not in new and kin(t, term)), None)
         target = target or beside_shared(before, new, term)
-        if target is not None and target in text:
-            text = text.replace(target, term, 1)
+        if target is not None and target.lower() in text.lower():
+            text = replace_once(text, target, term)
             replaced.append(target)
     if len(replaced) < len(fresh):
         text = " ".join(t for t in fresh if t not in text) + " " + text
@@ -108,15 +177,21 @@ def substitute(previous: str, subject: str, asked: str, terms: Terms) -> Resolve
 def refer_back(previous: str, question: str, terms: Terms) -> Resolved:
     """The question with the previous question's keywords it lacks put before it."""
     own = set(terms(question))
-    carried = widest(t for t in terms(previous) if t not in own and t not in normalize(question))
+    carried = widest(t for t in subject_terms(previous, question, terms) if t not in own and t not in normalize(question))
     if not carried:
-        return Resolved(question, question)
-    return Resolved(f"{' '.join(carried)} {question}", question, carried)
+        return Resolved(question, question, previous=previous)
+    return Resolved(f"{' '.join(carried)} {question}", question, carried, previous=previous)
 
 
 def resolve_one(question: str, previous: str, terms: Terms) -> Resolved:
     """One question read against the one before it."""
     normalized = normalize(question)
+    then = SUBSTITUTION_THEN.match(normalized)
+    if then is not None and terms(then["subject"]) and subject_of(previous):
+        base = substitute(subject_of(previous), then["subject"], question, terms)
+        if base.replaced and len(base.replaced) == len([t for t in terms(then["subject"]) if t not in terms(previous)]):
+            return Resolved(f"{base.question} {then['rest']}", question, base.carried, base.replaced)
+        return Resolved(f"{then['subject']} {then['rest']}", question)
     shape = SUBSTITUTION.match(normalized)
     if shape is not None:
         subject = next(g for g in shape.groups() if g)

@@ -22,7 +22,7 @@ from pydantic import Field
 from index.bounded_logging import library_logging_kept_out
 from service.asking import Asker
 from service.chat_text import answer_text, conversation_note, quoted, source_line
-from service.followups import resolve_with
+from service.conversation import ask_in_conversation
 from service.mcp_polish import polish
 from service.mcp_guard import SessionGuard
 from service.schemas import (
@@ -97,9 +97,9 @@ def build_server(asker_of: Callable[[], Asker | None]) -> MCPServer:
         unknown = sorted(set(doc_ids or ()) - set(asker.retriever.backend.documents))
         if unknown:
             raise ToolError(f"unknown doc_ids: {', '.join(unknown)}")
-        resolved = resolve_with(asker.retriever.backend, question, [trim(h)[:1000] for h in history or ()])
-        out = ask_out(asker.ask(resolved.question, top_k, None, frozenset(doc_ids) if doc_ids else None))
-        out = out.model_copy(update={"question": question, "followup": conversation_out(resolved)})
+        earlier = [trim(h)[:1000] for h in history or ()]
+        result, resolved = ask_in_conversation(asker, question, earlier, top_k, None, frozenset(doc_ids) if doc_ids else None)
+        out = ask_out(result).model_copy(update={"followup": conversation_out(resolved)})
         text = conversation_note(out.followup) + answer_text(out, passage_reference, with_passages=True)
         return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=out.model_dump(mode="json"))
 

@@ -103,6 +103,7 @@ class ConversationOut(BaseModel):
     searched: str = Field(description="the question as it was searched and answered")
     carried: list[str] = Field(description="terms taken from the earlier questions")
     replaced: list[str] = Field(default_factory=list, description="earlier terms the follow-up put something else in place of (第一届 for 第二届)")
+    documents: list[str] = Field(default_factory=list, description="for a question that refers back (它, 这部法案 …): the documents the question it refers to is answered from, which it was searched within")
 
 
 class AskOut(BaseModel):
@@ -268,7 +269,7 @@ def conversation_out(resolved: Resolved) -> ConversationOut | None:
     """What a conversation gave a question; None when it was asked as it is."""
     if not resolved.changed:
         return None
-    return ConversationOut(searched=resolved.question, carried=list(resolved.carried), replaced=list(resolved.replaced))
+    return ConversationOut(searched=resolved.question, carried=list(resolved.carried), replaced=list(resolved.replaced), documents=list(resolved.documents))
 
 
 def document_out(meta: DocumentMeta, text: str, chunks: int) -> DocumentOut:
