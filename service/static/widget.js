@@ -72,7 +72,7 @@
     }
     const cited = new Set(body.answer ? body.answer.sentences.map((s) => s.passage) : body.passages.map((p) => p.n));
     const sources = body.passages.filter((p) => cited.has(p.n)).map((p) =>
-      el("li", { value: String(p.n) }, el("a", { href: readerLink(p), target: "_blank", rel: "noopener" }, p.title), p.section ? ` — ${p.section}` : ""));
+      el("li", { value: String(p.n) }, el("a", { href: readerLink(p), target: "_blank", rel: "noopener" }, p.title), p.section && !p.section.includes(p.title) ? ` — ${p.section}` : ""));
     parts.push(el("ol", { class: "sources" }, ...sources));
     parts.push(el("p", { class: "hint" }, "Every sentence is quoted from a document; each link opens it in govqa's reader."));
     show(...parts);
