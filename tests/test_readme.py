@@ -20,7 +20,7 @@ def command_lines() -> list[list[str]]:
     """Every command in the README's sh blocks, as words, environment assignments dropped."""
     lines = []
     for block in re.findall(r"```sh\n(.*?)```", README, re.S):
-        for line in block.splitlines():
+        for line in block.replace("\\\n", " ").splitlines():  # a line ending in a backslash continues
             line = line.split(" #")[0].strip()
             if not line:
                 continue
