@@ -42,7 +42,7 @@ def server(settings: Settings, built_index) -> Iterator[tuple[str, object]]:
     running = Server(uvicorn.Config(app, **{**uvicorn_options(guarded), "log_level": "warning"}))
     thread = threading.Thread(target=running.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180  # loading the model and index on a loaded 2-core machine
     while not (running.started and getattr(app.state, "asker", None)) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert running.started and app.state.asker is not None, "server did not start"
