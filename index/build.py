@@ -201,8 +201,24 @@ def keyword_index(tokens: list[list[str]]) -> bm25s.BM25:
     return index
 
 
-def chunk_rows(docs: list[ChunkedDocument]) -> tuple[list[dict], list[dict]]:
-    """Chunk and sentence tables with global sentence numbers."""
+def previous_kinds(root: Path) -> dict[str, list[str]]:
+    """The kinds each sentence of the current version holds, by text hash, when that version was built by
+    this code revision (tagging parts of speech is the slowest step of a small upload's rebuild)."""
+    try:
+        directory = store.current_dir(root)
+        if store.read_manifest(directory).get("code") != CODE_REVISION:
+            return {}
+        return {text_hash(row["embed_text"]): row["holds"] for row in store.read_jsonl(directory / SENTENCES_FILE)}
+    except store.IndexUnavailable:
+        return {}
+    except Exception as exc:  # a damaged old version only costs tagging again
+        log.warning("not reusing sentence kinds of %s: %s", root, exc)
+        return {}
+
+
+def chunk_rows(docs: list[ChunkedDocument], kinds: dict[str, list[str]] | None = None) -> tuple[list[dict], list[dict]]:
+    """Chunk and sentence tables with global sentence numbers; `kinds` holds sentences already tagged, by text hash."""
+    kinds = kinds or {}
     chunk_table, sentence_table = [], []
     for doc in docs:
         chunk_base, sentence_base = len(chunk_table), len(sentence_table)
@@ -218,7 +234,9 @@ def chunk_rows(docs: list[ChunkedDocument]) -> tuple[list[dict], list[dict]]:
             chunk_table.append(row)
         for sentence in doc.sentences:
             row = asdict(sentence)
-            row.update(chunk=sentence.chunk + chunk_base, embed_hash=text_hash(sentence.embed_text), holds=list(sentence_kinds(sentence.embed_text)))
+            digest = text_hash(sentence.embed_text)
+            holds = kinds[digest] if digest in kinds else list(sentence_kinds(sentence.embed_text))
+            row.update(chunk=sentence.chunk + chunk_base, embed_hash=digest, holds=holds)
             sentence_table.append(row)
     return chunk_table, sentence_table
 
@@ -252,7 +270,7 @@ def build_index(
 
     with store.staging(root) as staged:
         chunked = [chunk_document(d.doc_id, d.text, chunker) for d in documents]
-        chunk_table, sentence_table = chunk_rows(chunked)
+        chunk_table, sentence_table = chunk_rows(chunked, previous_kinds(root))
         bylines = sorted({c["author"] for c in chunk_table if c["author"]})
         tokenizer = KeywordTokenizer(mine_terms((c["embed_text"] for c in chunk_table), bylines))
         corpus_tokens = [tokenizer.tokenize(c["keyword_text"], normalized=False) for c in chunk_table]
@@ -288,6 +306,7 @@ def build_index(
             "model": {"name": embedder.name, "fingerprint": embedder.fingerprint, "dimension": int(chunk_vectors.shape[1])},
             "chunker": chunker.to_dict(),
             "index_type": index_type,
+            "code": CODE_REVISION,
             "corpus": {d.doc_id: d.sha256 for d in documents},
             "counts": {"documents": len(documents), "chunks": len(chunk_table), "sentences": len(sentence_table)},
             "build_seconds": round(seconds, 3),

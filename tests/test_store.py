@@ -53,6 +53,20 @@ def test_unchanged_corpus_is_not_rebuilt_and_forced_rebuild_reuses_vectors(tmp_p
     assert forced.embedded == 0 and forced.reused == first.chunks + first.sentences and embedder.calls == 0
 
 
+def test_a_rebuild_reuses_the_sentence_kinds_of_the_version_before(tmp_path: Path, small_corpus, monkeypatch) -> None:
+    from index import build
+    from index.sentence_kinds import sentence_kinds
+
+    first = build_index(small_corpus, HashEmbedder(), tmp_path)
+    tagged: list[str] = []
+    monkeypatch.setattr(build, "sentence_kinds", lambda text: tagged.append(text) or sentence_kinds(text))
+    forced = build_index(small_corpus, HashEmbedder(), tmp_path, force=True)
+    assert tagged == [] and forced.sentences == first.sentences  # every sentence's kinds came from the first version
+    rows = store.read_jsonl(store.current_dir(tmp_path) / "sentences.jsonl")
+    assert all(row["holds"] == list(sentence_kinds(row["embed_text"])) for row in rows)
+    assert store.read_manifest(store.current_dir(tmp_path))["code"] == build.CODE_REVISION
+
+
 def test_changed_document_reembeds_only_what_changed(tmp_path: Path, small_corpus) -> None:
     first = build_index(small_corpus, HashEmbedder(), tmp_path)
     doc = small_corpus[1]
