@@ -40,7 +40,9 @@ FURNITURE_LINE = re.compile(
 INLINE_CREDIT = re.compile(r"(图源|图片来源)\s*[:：|丨][^。！？]{0,40}$")
 CAPTION = re.compile(r"^(图|表|figure|table)\s*\d+", re.IGNORECASE)
 # A sentence that labels a figure or stands in for an image: never evidence for an answer.
-CAPTION_OR_PLACEHOLDER = re.compile(r"^\s*(?:(?:图|表|figure|table|fig\.)\s*\d|图片\s*$|图片来源|图源|(?:image|photo)\s*[:：\d])", re.IGNORECASE)
+CAPTION_OR_PLACEHOLDER = re.compile(
+    r"^\s*(?:(?:图|表|figure|table|fig\.)\s*\d|图片\s*$|图片来源|图源|(?:image|photo)\s*[:：\d])", re.IGNORECASE
+)
 META_LINE = re.compile(r"^(作者|来源|编辑|责编|责任编辑|撰文|翻译|编译|原标题|发布时间|本文作者)\s*[|丨｜:：]")
 PERSON_NAMES = re.compile(
     r"^([\u4e00-\u9fff·・\-]{2,16}\s?(\([^()]{2,60}\))?\s*[、，,]?\s*)+$"

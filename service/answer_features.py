@@ -9,9 +9,9 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Iterable
-from itertools import islice
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import islice
 
 import numpy as np
 
@@ -44,8 +44,8 @@ RAW_SENTENCE_FEATURES = (
     "dense", "dense_gap", "bm25_share", "rank_score", "cover", "context_cover", "passage_cover", "proximity",
     "passage_z", "passage_first", "passage_inverse_rank", "length", "short", "refers_back",
     "first_in_passage", "english", "english_dense", "passage_dense", "neighbour_dense", "bigram_cover", "bigram_context_cover",
-    "slot_match", "slot_filler_fits", "slot_words", "constraint_context", "rare_context", "common_cover", "focus_here", "kind_near", "constraint_conflict",
-    "missing_weight",
+    "slot_match", "slot_filler_fits", "slot_words", "constraint_context", "rare_context", "common_cover", "focus_here", "kind_near",
+    "constraint_conflict", "missing_weight",
     *(f"asks_{k}_holds" for k in ("time", "grain", "number", "money", "person", "place", "org", "definition", "reason", "list")),
     "asked_missing",
 )
@@ -61,8 +61,9 @@ SENTENCE_FEATURES = (
 LOGIT_FEATURES = ("best_logit", "second_logit", "logit_gap")
 QUESTION_FEATURES = (
     *LOGIT_FEATURES, "own_tokens", "unknown_share", "rare_missing", "constraint_missing",
-    "passage_cover", "best_cover", "best_context_cover", "best_asked_missing", "best_constraint_context", "best_rare_context", "best_kind_near",
-    "best_constraint_conflict", "best_common_cover", "best_focus_here", "best_missing_weight", "best_slot_words", "top_dense", "asked_unmet", "english",
+    "passage_cover", "best_cover", "best_context_cover", "best_asked_missing", "best_constraint_context", "best_rare_context",
+    "best_kind_near", "best_constraint_conflict", "best_common_cover", "best_focus_here", "best_missing_weight", "best_slot_words",
+    "top_dense", "asked_unmet", "english",
     "rule_kind", "rule_focus", "rule_subject",
 )
 

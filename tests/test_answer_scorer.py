@@ -13,7 +13,9 @@ import pytest
 
 from index.sentence_kinds import sentence_kinds
 from index.cleaning import is_caption
-from service.answer_features import SENTENCE_FEATURES, Words, conflicts, constraints, kind_features, kind_near, proximity, question_slot, slot_features, stating
+from service.answer_features import (
+    SENTENCE_FEATURES, Words, conflicts, constraints, kind_features, kind_near, proximity, question_slot, slot_features, stating,
+)
 from service.answer_scorer import MODEL_FILE, AnswerScorer, choose
 from service.asking import Asker
 from service.query import parse_query
@@ -54,7 +56,8 @@ def test_proximity_and_constraints() -> None:
 def test_an_answer_of_the_asked_kind_must_stand_beside_the_words_it_answers_about() -> None:
     chair = "瑞士联邦通信办公室的托马斯·施耐德(Thomas Schneider)担任该委员会主席。"
     assert kind_near(chair, ["person"], ("主席",)) == 1.0
-    assert kind_near("委员会于2022年设立。专家们随后开会讨论了许多与主席职位无关的议题。", ["time"], ("主席",)) == 0.0  # the year is far away
+    far = "委员会于2022年设立。专家们随后开会讨论了许多与主席职位无关的议题。"
+    assert kind_near(far, ["time"], ("主席",)) == 0.0  # the year is far from the word it would answer about
     assert kind_near("2024年,委员会主席发言。", ["time"], ("2024", "主席")) == 0.0  # the question's own year answers nothing
     assert kind_near(chair, [], ("主席",)) == 0.0
 
