@@ -18,11 +18,12 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.asking import Asker
 from service.deps import capacity, get_asker
+from service.display import clean_author
 from service.dify_filters import MetadataCondition, matching
 from service.errors import validation_message
 from service.relevance import relevance
@@ -101,8 +102,17 @@ class RetrievalSetting(BaseModel):
     top_k: int = Field(ge=1, le=50, description="most records returned")
     score_threshold: float = Field(0.0, ge=0, le=1, description="records scoring below this (0–1) are left out")
 
+    @field_validator("top_k", "score_threshold", mode="before")
+    @classmethod
+    def not_a_bool(cls, value: object) -> object:
+        """`true` is not a number (pydantic would read it as 1)."""
+        if isinstance(value, bool):
+            raise ValueError("must be a number, not a boolean")
+        return value
+
 
 class RetrievalRequest(BaseModel):
+    model_config = ConfigDict(strict=True)
     knowledge_id: str = Field(min_length=1, max_length=200, description="`all`, or a doc_id to search that document alone", examples=[ALL])
     query: str = Field(min_length=1, max_length=1000, json_schema_extra={"pattern": NOT_BLANK}, examples=["首尔峰会的主题是什么？"])
     retrieval_setting: RetrievalSetting
@@ -167,7 +177,7 @@ def retrieve(asker: Asker, body: RetrievalRequest, base_url: str) -> RetrievalOu
         meta = documents[p.doc_id]
         records.append(Record(content=p.chunk.text, score=score, title=p.title, metadata=RecordMetadata(
             doc_id=p.doc_id, chunk_id=p.chunk.chunk_id, start=p.chunk.start, end=p.chunk.end, section=" / ".join(p.chunk.section),
-            author=p.chunk.author, date=meta.date, publisher=meta.publisher, url=meta.url,
+            author=clean_author(p.chunk.author), date=meta.date, publisher=meta.publisher, url=meta.url,
             path=f"{base_url}v1/passages/{quote(p.chunk.chunk_id, safe='')}",
         )))
     return RetrievalOut(records=records)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
 
 from index.documents import DocumentMeta
 
@@ -24,12 +24,14 @@ FIELDS = ("doc_id", "title", "author", "date", "publisher", "language", "url")
 
 
 class Condition(BaseModel):
+    model_config = ConfigDict(strict=True)
     name: list[str] = Field(min_length=1, description=f"metadata fields, any of {', '.join(FIELDS)}")
     comparison_operator: Operator
-    value: str | int | float | list[str] | None = None
+    value: StrictStr | StrictInt | StrictFloat | list[StrictStr] | None = Field(None, description="text, a number (a date may be a Unix timestamp) or, for in / not in, a list")
 
 
 class MetadataCondition(BaseModel):
+    model_config = ConfigDict(strict=True)
     logical_operator: Literal["and", "or"] = "and"
     conditions: list[Condition] = Field(default_factory=list)
 
