@@ -15,6 +15,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
+from index.embedding import SentenceTransformerEmbedder
+
 from service.admin import router as admin_router
 from service.api_docs import install_docs
 from service.asking import Asker
@@ -51,8 +53,8 @@ from service.widget import router as widget_router
 log = logging.getLogger("govqa")
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """An app serving the index that settings point at."""
+def create_app(settings: Settings | None = None, embedder: SentenceTransformerEmbedder | None = None) -> FastAPI:
+    """An app serving the index that settings point at; with `embedder`, one already loaded (tests share one)."""
     settings = settings or Settings()
 
     @asynccontextmanager
@@ -62,7 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.swapper = Swapper(app, settings)
         await run_in_threadpool(clean_leftovers, settings)
         try:
-            asker = await run_in_threadpool(open_asker, settings)
+            asker = await run_in_threadpool(open_asker, settings, embedder)
             await run_in_threadpool(asker.retriever.embed_query, "warm up")
             app.state.asker = asker
         except Exception as exc:  # reported by /readyz instead of crashing

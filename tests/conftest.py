@@ -15,7 +15,7 @@ hypothesis_settings.register_profile(
 
 from index.build import build_index
 from index.documents import load_corpus
-from service.runtime import make_embedder, open_retriever
+from service.runtime import open_retriever
 from service.settings import PROJECT_ROOT, Settings
 
 CORPUS = PROJECT_ROOT / "corpus"
@@ -33,7 +33,9 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 @pytest.fixture(scope="session")
 def embedder(settings: Settings):
-    return make_embedder(settings)
+    from servers import embedder_for
+
+    return embedder_for(settings)
 
 
 @pytest.fixture(scope="session")

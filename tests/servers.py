@@ -13,8 +13,21 @@ from pathlib import Path
 
 import uvicorn
 
+from index.embedding import SentenceTransformerEmbedder
 from service.app import create_app
+from service.runtime import make_embedder
 from service.settings import Settings
+
+EMBEDDERS: dict[tuple, SentenceTransformerEmbedder] = {}
+
+
+def embedder_for(settings: Settings) -> SentenceTransformerEmbedder:
+    """One loaded model per test process and model settings: every in-process server loading its own
+    would hold a gigabyte each for the rest of the run."""
+    key = (str(settings.model), settings.torch_threads, settings.bulk_bf16, settings.query_onnx, settings.query_int8)
+    if key not in EMBEDDERS:
+        EMBEDDERS[key] = make_embedder(settings)
+    return EMBEDDERS[key]
 
 
 def free_port() -> int:
@@ -30,7 +43,8 @@ class Server(uvicorn.Server):
 
 def serve(settings: Settings) -> Iterator[str]:
     port = free_port()
-    server = Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, http="h11", log_level="warning"))
+    app = create_app(settings, embedder_for(settings))
+    server = Server(uvicorn.Config(app, host="127.0.0.1", port=port, http="h11", log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.time() + 60

@@ -14,7 +14,7 @@ import pytest
 import uvicorn
 from starlette.requests import Request
 
-from servers import Server, free_port
+from servers import Server, embedder_for, free_port
 from service.public_url import public_base_url
 from service.settings import Settings
 from service.slow_clients import uvicorn_options
@@ -28,7 +28,7 @@ def url(settings: Settings, built_index) -> Iterator[str]:
     from service.app import create_app
 
     served = settings.model_copy(update={"port": free_port(), "reload_seconds": 0, "public_url": PUBLIC})
-    app = create_app(served)
+    app = create_app(served, embedder_for(served))
     running = Server(uvicorn.Config(app, **{**uvicorn_options(served), "log_level": "warning"}))
     thread = threading.Thread(target=running.run, daemon=True)
     thread.start()

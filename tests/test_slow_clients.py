@@ -17,7 +17,7 @@ import pytest
 import uvicorn
 from typer.testing import CliRunner
 
-from servers import Server, free_port
+from servers import Server, embedder_for, free_port
 from service.settings import Settings
 from service.slow_clients import GuardedH11Protocol, uvicorn_options
 
@@ -38,7 +38,7 @@ def server(settings: Settings, built_index) -> Iterator[tuple[str, object]]:
         "port": free_port(), "header_timeout_seconds": HEAD_TIMEOUT, "body_timeout_seconds": BODY_TIMEOUT,
         "keep_alive_seconds": KEEP_ALIVE, "max_connections": MAX_CONNECTIONS, "reload_seconds": 0,
     })
-    app = create_app(guarded)
+    app = create_app(guarded, embedder_for(guarded))
     running = Server(uvicorn.Config(app, **{**uvicorn_options(guarded), "log_level": "warning"}))
     thread = threading.Thread(target=running.run, daemon=True)
     thread.start()
