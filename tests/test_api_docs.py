@@ -67,3 +67,5 @@ def test_the_pages_name_only_local_assets(base_url: str) -> None:
         html = httpx.get(f"{base_url}{path}").text
         assert "cdn." not in html and "fonts.googleapis" not in html and "/docs-static/" in html
     assert httpx.get(f"{base_url}/docs-static/swagger-ui-bundle.js").status_code == 200
+    redoc = httpx.get(f"{base_url}/docs-static/redoc.offline.js")
+    assert redoc.status_code == 200 and "cdn.redoc.ly" not in redoc.text and "Redoc" in redoc.text
