@@ -32,6 +32,14 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 
 @pytest.fixture(scope="session")
+def glosses(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """CC-CEDICT's gloss table pickled once, for test subprocesses that build an index (helpers.glosses_prelude)."""
+    from helpers import pickle_glosses
+
+    return pickle_glosses(tmp_path_factory.mktemp("glosses") / "cedict_glosses.pickle")
+
+
+@pytest.fixture(scope="session")
 def embedder(settings: Settings):
     from servers import embedder_for
 

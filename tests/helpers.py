@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import time
+from pathlib import Path
 
 import numpy as np
+
+SEOUL = "000_4a4f11ac61068251"  # the bundled corpus's document on the Seoul AI summit
 
 
 class HashEmbedder:
@@ -37,3 +40,24 @@ class HashEmbedder:
 
     def encode_words(self, words: list[str]) -> np.ndarray:
         return self.encode(words)
+
+
+def glosses_prelude(path: Path) -> str:
+    """Python lines that make a child process's `cedict_glosses` the table pickled at `path` (see
+    `pickle_glosses`): reading CC-CEDICT again costs each test subprocess seconds before it does what
+    the test is about, and the table is the same in every process."""
+    return (
+        "import pickle as _pickle, pathlib as _pathlib, index.lexicon as _lexicon\n"
+        f"_glosses = _pickle.loads(_pathlib.Path({str(path)!r}).read_bytes())\n"
+        "_lexicon.cedict_glosses = lambda: _glosses\n"
+    )
+
+
+def pickle_glosses(path: Path) -> Path:
+    """CC-CEDICT's gloss table of this process, written for `glosses_prelude`."""
+    import pickle
+
+    from index.lexicon import cedict_glosses
+
+    path.write_bytes(pickle.dumps(cedict_glosses(), protocol=pickle.HIGHEST_PROTOCOL))
+    return path

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from helpers import SEOUL
 from index.build import build_index
 from index.chunking import Sentence
 from service.answer_features import Candidate
@@ -17,7 +18,6 @@ from service.ranking import zscore
 from service.retrieval import Retriever
 from service.runtime import open_index
 
-SEOUL = "000_4a4f11ac61068251"
 QUESTIONS = [
     "首尔峰会的主题是什么？",
     "中美人工智能政府间对话首次会议在哪里举行？",

@@ -12,10 +12,10 @@ import httpx
 import openai
 import pytest
 
+from helpers import SEOUL
 from servers import serve
 from service.settings import Settings
 
-SEOUL = "000_4a4f11ac61068251"
 SEOUL_QUESTION = "首尔峰会的主题是什么？"
 SEOUL_THEME = "安全、创新、包容"  # the summit's theme, as the article states it
 UNANSWERABLE = "欧盟人工智能办公室的首任主任是谁？"

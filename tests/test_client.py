@@ -8,10 +8,10 @@ import pytest
 
 from govqa.client import GovQA, GovQAError
 from govqa.langchain import GovQARetriever
+from helpers import SEOUL
 from servers import serve
 from service.settings import Settings
 
-SEOUL = "000_4a4f11ac61068251"
 QUESTION = "首尔峰会的主题是什么？"
 
 

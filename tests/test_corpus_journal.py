@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from helpers import HashEmbedder
+from helpers import HashEmbedder, glosses_prelude
 from index import store
 from index.build import build_index
 from index.documents import load_corpus, load_metadata
@@ -79,13 +79,22 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+PRELUDE = ""  # each changing process takes the session's CC-CEDICT gloss table (helpers.glosses_prelude)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def changes_read_the_session_glosses(glosses: Path) -> None:
+    global PRELUDE
+    PRELUDE = glosses_prelude(glosses)
+
+
 def fresh(template: Path, where: Path) -> tuple[Path, Path]:
     shutil.copytree(template, where)
     return where / "corpus", where / "index"
 
 
 def change(corpus: Path, root: Path, op: str, kill_at: int, doc_ids: list[str] | None = None) -> subprocess.CompletedProcess:
-    script = CHANGE.format(tests=str(TESTS), new=NEW)
+    script = PRELUDE + CHANGE.format(tests=str(TESTS), new=NEW)
     command = [sys.executable, "-c", script, str(corpus), str(root), op, str(kill_at), ",".join(doc_ids or [])]
     return subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120, check=False)
 
@@ -195,12 +204,12 @@ CorpusUpdater(settings.corpus, settings.index_dir, make_embedder(settings)).add(
 
 
 @pytest.fixture()
-def killed_mid_add(tmp_path: Path, settings: Settings, built_index: Path) -> Iterator[tuple[Settings, str]]:
+def killed_mid_add(tmp_path: Path, settings: Settings, built_index: Path, glosses: Path) -> Iterator[tuple[Settings, str]]:
     shutil.copytree(settings.corpus, tmp_path / "corpus")
     shutil.copytree(built_index, tmp_path / "index")
     living = settings.model_copy(update={"corpus": tmp_path / "corpus", "index_dir": tmp_path / "index", "admin_key": "k", "reload_seconds": 0})
     text = "谷神星议会讨论了小行星带的算力配额制度，并决定每年公布一次配额使用情况。"
-    done = subprocess.run([sys.executable, "-c", KILL_BEFORE_PUBLISH, str(living.corpus), str(living.index_dir), text],
+    done = subprocess.run([sys.executable, "-c", glosses_prelude(glosses) + KILL_BEFORE_PUBLISH, str(living.corpus), str(living.index_dir), text],
                           cwd=PROJECT_ROOT, capture_output=True, timeout=300, check=False)
     assert done.returncode == -9, done.stderr
     assert (living.corpus / JOURNAL_FILE).exists() and len(list(living.corpus.glob("doc_*.txt"))) == 1

@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from helpers import SEOUL, glosses_prelude
 from index import store
 from index.faiss_bm25 import load_index
 from index.updates import CorpusUpdater, RebuildFailed, Upload
@@ -24,7 +25,6 @@ from service.retrieval import Retriever
 from service.settings import PROJECT_ROOT, Settings
 
 KILLS = int(os.environ.get("GOVQA_CRASH_KILLS", "30"))
-SEOUL = "000_4a4f11ac61068251"
 REBUILD = """
 import sys
 from pathlib import Path
@@ -50,9 +50,10 @@ def serves_seoul(settings: Settings, embedder) -> str:  # noqa: ANN001
     return backend.version
 
 
-def test_rebuilds_killed_at_random_points_leave_a_complete_verified_index(tmp_path: Path, settings: Settings, built_index: Path, embedder) -> None:
+def test_rebuilds_killed_at_random_points_leave_a_complete_verified_index(tmp_path: Path, settings: Settings, built_index: Path, embedder,
+                                                                         glosses: Path) -> None:
     living = copy_of(settings, built_index, tmp_path)
-    command = [sys.executable, "-c", REBUILD, str(living.corpus), str(living.index_dir), living.model]
+    command = [sys.executable, "-c", glosses_prelude(glosses) + REBUILD, str(living.corpus), str(living.index_dir), living.model]
     started = time.perf_counter()
     subprocess.run(command, cwd=PROJECT_ROOT, check=True, capture_output=True, timeout=300)
     duration = time.perf_counter() - started

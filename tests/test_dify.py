@@ -10,12 +10,12 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from helpers import SEOUL
 from servers import serve
 from service.settings import Settings
 
 KEY = "dify-test-key"
 AUTH = {"Authorization": f"Bearer {KEY}"}
-SEOUL = "000_4a4f11ac61068251"
 QUESTION = "首尔峰会的主题是什么？"
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from helpers import SEOUL
 from index.locking import rebuild_lock
 from servers import serve, wait_ready
 from service.settings import PROJECT_ROOT, Settings
@@ -116,9 +117,9 @@ def test_changes_need_the_admin_key(base_url: str) -> None:
     files = {"file": ("a.txt", "内容".encode())}
     assert httpx.post(f"{base_url}/v1/documents", files=files).status_code == 401
     assert httpx.post(f"{base_url}/v1/documents", files=files, headers={"authorization": "Bearer wrong"}).status_code == 401
-    denied = httpx.delete(f"{base_url}/v1/documents/000_4a4f11ac61068251", headers={"authorization": "Basic " + KEY})
+    denied = httpx.delete(f"{base_url}/v1/documents/{SEOUL}", headers={"authorization": "Basic " + KEY})
     assert denied.status_code == 401 and denied.headers["www-authenticate"] == "Bearer"
-    assert httpx.get(f"{base_url}/v1/documents/000_4a4f11ac61068251").status_code == 200
+    assert httpx.get(f"{base_url}/v1/documents/{SEOUL}").status_code == 200
 
 
 def test_changes_are_disabled_without_a_key(settings: Settings, built_index: Path) -> None:
@@ -126,7 +127,7 @@ def test_changes_are_disabled_without_a_key(settings: Settings, built_index: Pat
         wait_ready(url)
         refused = httpx.post(f"{url}/v1/documents", files={"file": ("a.txt", "内容".encode())}, headers=AUTH)
         assert refused.status_code == 403 and "GOVQA_ADMIN_KEY" in refused.json()["error"]["message"]
-        assert httpx.delete(f"{url}/v1/documents/000_4a4f11ac61068251", headers=AUTH).status_code == 403
+        assert httpx.delete(f"{url}/v1/documents/{SEOUL}", headers=AUTH).status_code == 403
 
 
 def test_oversized_upload_is_refused_and_nothing_changes(base_url: str, living: Settings) -> None:
@@ -203,10 +204,10 @@ def test_a_second_rebuild_gets_409_while_one_runs(base_url: str, living: Setting
         files = {"file": ("busy.txt", "谷神星议会讨论了小行星带的算力配额制度。".encode())}
         response = httpx.post(f"{base_url}/v1/documents", files=files, headers=AUTH)
         assert response.status_code == 409 and response.headers["retry-after"]
-        deleted = httpx.delete(f"{base_url}/v1/documents/000_4a4f11ac61068251", headers=AUTH)
+        deleted = httpx.delete(f"{base_url}/v1/documents/{SEOUL}", headers=AUTH)
         assert deleted.status_code == 409
     assert version(base_url) == before
-    assert httpx.get(f"{base_url}/v1/documents/000_4a4f11ac61068251").status_code == 200
+    assert httpx.get(f"{base_url}/v1/documents/{SEOUL}").status_code == 200
 
 
 def test_remove_is_visible_to_ask_without_restart(base_url: str) -> None:
@@ -240,7 +241,7 @@ def test_mcp_follows_the_swaps(base_url: str) -> None:
     assert httpx.delete(f"{base_url}/v1/documents/{added}", headers=AUTH, timeout=60).status_code == 200
     resources, documents = anyio.run(listed)
     assert f"govqa://documents/{added}" not in resources and added not in documents
-    assert "govqa://documents/000_4a4f11ac61068251" in resources
+    assert f"govqa://documents/{SEOUL}" in resources
 
 
 def test_old_versions_are_pruned(living: Settings) -> None:

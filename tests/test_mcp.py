@@ -12,11 +12,11 @@ import anyio
 import pytest
 from mcp import Client, StdioServerParameters
 
+from helpers import SEOUL
 from servers import serve
 from service.settings import PROJECT_ROOT, Settings
 
 GOVQA = str(PROJECT_ROOT / ".venv" / "bin" / "govqa")
-SEOUL = "000_4a4f11ac61068251"
 SEOUL_QUESTION = "首尔峰会的主题是什么？"
 SEOUL_THEME = "安全、创新、包容"  # the summit's theme, as the article states it
 TOOLS = {"ask", "search", "get_passage", "list_documents", "get_document_text"}

@@ -10,10 +10,10 @@ import anyio
 import pytest
 from mcp import Client
 
+from helpers import SEOUL
 from servers import serve
 from service.settings import Settings
 
-SEOUL = "000_4a4f11ac61068251"
 
 
 @pytest.fixture(scope="module")

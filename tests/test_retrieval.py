@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 from types import SimpleNamespace
 
+from helpers import SEOUL
 from service.answer_types import answer_pattern
 from service.fusion import reciprocal_rank_fusion
 from service.query import parse_query
 from service.ranking import Candidate
 from service.retrieval import favour_answer_type
 
-SEOUL = "000_4a4f11ac61068251"
 BLETCHLEY_NEWS = "001_3760a4cddfae1401"
 REPORT = "003_522f828de9b5a839"
 

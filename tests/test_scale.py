@@ -30,6 +30,7 @@ import pytest
 pytest.importorskip("pymilvus", reason="the scale extra is not installed (make test-scale installs it)")
 pytest.importorskip("milvus_lite", reason="the scale extra is not installed (make test-scale installs it)")
 
+from helpers import SEOUL  # noqa: E402
 from index import store  # noqa: E402
 from index.milvus_backend import collection_names, connect, load_current, milvus_loader, query_text  # noqa: E402
 from index.updates import CorpusUpdater, Upload  # noqa: E402
@@ -173,7 +174,7 @@ def test_http_api_over_milvus(milvus_server: str, faiss_asker: Asker) -> None:
         expected = ask_out(faiss_asker.ask(question, 5)).model_dump()
         assert cited(body)[:1] == cited(expected)[:1]
     search = httpx.get(f"{milvus_server}/v1/search", params={"q": "首尔峰会的主题是什么", "k": 3}, timeout=60).json()
-    assert len(search["passages"]) == 3 and search["passages"][0]["doc_id"] == "000_4a4f11ac61068251"
+    assert len(search["passages"]) == 3 and search["passages"][0]["doc_id"] == SEOUL
     for p in search["passages"]:
         assert texts[p["doc_id"]][p["start"]:p["end"]] == p["text"]
     filtered = httpx.post(f"{milvus_server}/v1/ask", json={"question": "人工智能安全", "doc_ids": ["002_a1dcfd1d81e98d6f"]}, timeout=60).json()

@@ -12,6 +12,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from helpers import SEOUL
 from servers import serve
 from service.display import readable
 from service.settings import PROJECT_ROOT, Settings
@@ -25,7 +26,6 @@ pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason="no /usr/bin/chromium: `make browser` installs Debian's chromium (apt-get, as root)"
 )
 
-SEOUL = "000_4a4f11ac61068251"
 DIALOGUE = "002_a1dcfd1d81e98d6f"
 REPORT = "003_522f828de9b5a839"
 THEME = "首尔峰会的主题是什么？"
