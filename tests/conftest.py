@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -62,3 +63,22 @@ def asker(settings: Settings, retriever):
     from service.asking import Asker
 
     return Asker(retriever, settings)
+
+
+@pytest.fixture(scope="session")
+def base_url(settings: Settings, built_index) -> Iterator[str]:
+    """One live govqa server with the session's settings, on a real loopback socket, for the end-to-end
+    tests of every module that does not need settings of its own (those define their own `base_url`)."""
+    from servers import serve
+
+    yield from serve(settings)
+
+
+@pytest.fixture(scope="module")
+def browser():  # noqa: ANN201 - playwright's Browser
+    """Debian's headless chromium, launched for each browser test module (playwright's sync API
+    holds an event loop while it runs, so one browser for the whole session would be in the way
+    of the tests that run their own)."""
+    from browser import launch
+
+    yield from launch()

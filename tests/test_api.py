@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import os
 import signal
 import socket
@@ -17,11 +15,6 @@ import pytest
 
 from servers import free_port, serve, wait_ready
 from service.settings import Settings
-
-
-@pytest.fixture(scope="module")
-def base_url(settings: Settings, built_index) -> Iterator[str]:
-    yield from serve(settings)
 
 
 def test_health_and_readiness(base_url: str) -> None:

@@ -3,25 +3,12 @@ and recorded, and the page must still show the API's operations."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from urllib.parse import urlparse
 
 import httpx
-import pytest
 from playwright.sync_api import Browser, Route, expect
 
-from browser import launch, needs_chromium
-from servers import serve
-from service.settings import Settings
-
-@pytest.fixture(scope="module")
-def base_url(settings: Settings, built_index) -> Iterator[str]:
-    yield from serve(settings)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    yield from launch()
+from browser import needs_chromium
 
 
 def offline_page(browser: Browser, base_url: str):  # noqa: ANN201 - playwright's Page

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -20,11 +19,6 @@ SEOUL_QUESTION = "首尔峰会的主题是什么？"
 SEOUL_THEME = "安全、创新、包容"  # the summit's theme, as the article states it
 UNANSWERABLE = "欧盟人工智能办公室的首任主任是谁？"
 OPENAI_ERROR_KEYS = {"message", "type", "param", "code"}
-
-
-@pytest.fixture(scope="module")
-def base_url(settings: Settings, built_index) -> Iterator[str]:
-    yield from serve(settings)
 
 
 @pytest.fixture(scope="module")

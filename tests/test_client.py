@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from govqa.client import GovQA, GovQAError
 from govqa.langchain import GovQARetriever
 from helpers import SEOUL
-from servers import serve
-from service.settings import Settings
 
 QUESTION = "首尔峰会的主题是什么？"
-
-
-@pytest.fixture(scope="module")
-def base_url(settings: Settings, built_index) -> Iterator[str]:
-    yield from serve(settings)
 
 
 @pytest.fixture(scope="module")

@@ -8,14 +8,13 @@ from __future__ import annotations
 import json
 import random
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
 
 from index.normalize import LOOKALIKES
-from servers import serve
 from service.asking import Asker
 from service.query import query_language
 from service.settings import Settings
@@ -169,11 +168,6 @@ def test_whole_cyrillic_words_are_not_folded(retriever) -> None:
 
 
 # -- over HTTP ------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def base_url(settings: Settings, built_index) -> Iterator[str]:
-    yield from serve(settings)
-
-
 @pytest.fixture(scope="module")
 def clean_over_http(base_url: str) -> dict[str, dict]:
     return {qid: httpx.post(f"{base_url}/v1/ask", json={"question": q}, timeout=60).json() for qid, q in CLEAN.items()}

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import anyio
@@ -20,11 +19,6 @@ GOVQA = str(PROJECT_ROOT / ".venv" / "bin" / "govqa")
 SEOUL_QUESTION = "首尔峰会的主题是什么？"
 SEOUL_THEME = "安全、创新、包容"  # the summit's theme, as the article states it
 TOOLS = {"ask", "search", "get_passage", "list_documents", "get_document_text"}
-
-
-@pytest.fixture(scope="module")
-def base_url(settings: Settings, built_index) -> Iterator[str]:
-    yield from serve(settings)
 
 
 @pytest.fixture(scope="module")

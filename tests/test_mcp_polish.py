@@ -4,21 +4,11 @@ documents, ranges and passages exactly, and `ask` with a conversation's history.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import anyio
 import pytest
 from mcp import Client
 
 from helpers import SEOUL
-from servers import serve
-from service.settings import Settings
-
-
-
-@pytest.fixture(scope="module")
-def base_url(settings: Settings, built_index) -> Iterator[str]:
-    yield from serve(settings)
 
 
 @pytest.fixture(scope="module")

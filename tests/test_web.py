@@ -10,21 +10,15 @@ from urllib.parse import parse_qs, quote, urlparse
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
+from browser import needs_chromium
 from helpers import SEOUL
 from servers import serve
 from service.display import readable
 from service.settings import PROJECT_ROOT, Settings
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="no /usr/bin/chromium: `make browser` installs Debian's chromium (apt-get, as root)"
-)
+pytestmark = needs_chromium
 
 DIALOGUE = "002_a1dcfd1d81e98d6f"
 REPORT = "003_522f828de9b5a839"
@@ -37,19 +31,6 @@ METADATA = json.loads((PROJECT_ROOT / "corpus" / "metadata.json").read_text(enco
 TITLES = {d["doc_id"]: d["title"] for d in METADATA}
 
 expect.set_options(timeout=30_000)
-
-
-@pytest.fixture(scope="module")
-def base_url(settings: Settings, built_index) -> Iterator[str]:
-    yield from serve(settings)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def open_page(browser: Browser, base_url: str, **context_options) -> tuple[Page, list[str]]:

@@ -10,23 +10,11 @@ from urllib.parse import parse_qs, quote, urlparse
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from browser import launch, needs_chromium
-from servers import serve
-from service.settings import Settings
+from browser import needs_chromium
 
 pytestmark = needs_chromium
 INITIATIVE = "中方在哪个论坛上宣布将提出《全球人工智能治理倡议》？"
 REPORT = "003_522f828de9b5a839"
-
-
-@pytest.fixture(scope="module")
-def base_url(settings: Settings, built_index) -> Iterator[str]:
-    yield from serve(settings)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    yield from launch()
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from browser import launch, needs_chromium
+from browser import needs_chromium
 from servers import free_port, serve
 from service.settings import Settings
 
@@ -72,11 +72,6 @@ class HostServer:
 @pytest.fixture(scope="module")
 def govqa(settings: Settings, built_index) -> Iterator[str]:
     yield from serve(settings.model_copy(update={"cors_origins": [HOST]}))
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    yield from launch()
 
 
 def open_host(browser: Browser, url: str) -> tuple[Page, list[str], list[str]]:
