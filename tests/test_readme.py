@@ -1,4 +1,5 @@
-"""The README's commands still exist: make targets, govqa subcommands and options, scripts and their flags."""
+"""The README and docs/ stay true: their commands still exist (make targets, govqa subcommands and options, scripts
+and their flags), the README stays a newcomer's size, and every relative link points to a file that exists."""
 
 from __future__ import annotations
 
@@ -13,13 +14,16 @@ import typer
 from service.cli import app
 
 ROOT = Path(__file__).resolve().parent.parent
-README = (ROOT / "README.md").read_text(encoding="utf-8")
+DOC_FILES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+DOCS = {path: path.read_text(encoding="utf-8") for path in DOC_FILES}
+README = DOCS[ROOT / "README.md"]
+README_MAX_LINES = 260
 
 
 def command_lines() -> list[list[str]]:
-    """Every command in the README's sh blocks, as words, environment assignments dropped."""
+    """Every command in the sh blocks of the README and docs/*.md, as words, environment assignments dropped."""
     lines = []
-    for block in re.findall(r"```sh\n(.*?)```", README, re.S):
+    for block in (b for text in DOCS.values() for b in re.findall(r"```sh\n(.*?)```", text, re.S)):
         for line in block.replace("\\\n", " ").splitlines():  # a line ending in a backslash continues
             line = line.split(" #")[0].strip()
             if not line:
@@ -66,3 +70,34 @@ def test_scripts_and_their_flags_exist() -> None:
         assert helptext.returncode == 0, helptext.stderr
         for option in options(words[2:]):
             assert option in helptext.stdout, (words, option)
+
+
+def test_the_readme_shows_the_two_commands() -> None:
+    words = [w for w in command_lines() if w[0] == "make"]
+    assert ["make", "run"] in words and ["make", "test"] in words
+    assert "make run" in README.split("\n## ")[0] and "make test" in README.split("\n## ")[0]
+
+
+def test_the_readme_is_a_newcomers_size() -> None:
+    lines = README.count("\n") + (not README.endswith("\n"))
+    assert lines <= README_MAX_LINES, f"README.md has {lines} lines; move detail into docs/"
+
+
+def relative_links(text: str) -> list[str]:
+    """Markdown link and image targets and HTML src/href values that are not URLs or in-page anchors."""
+    text = re.sub(r"```.*?```", "", text, flags=re.S)  # code blocks hold examples, not links
+    text = re.sub(r"`[^`\n]*`", "", text)
+    targets = re.findall(r"\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)", text) + re.findall(r"""(?:src|href)=["']([^"']+)["']""", text)
+    return [t for t in targets if not re.match(r"^([a-z][a-z0-9+.-]*:|#|<)", t)]
+
+
+def test_relative_links_point_to_files_that_exist() -> None:
+    broken = []
+    checked = 0
+    for path, text in DOCS.items():
+        for target in relative_links(text):
+            checked += 1
+            if not (path.parent / target.split("#")[0]).exists():
+                broken.append(f"{path.relative_to(ROOT)}: {target}")
+    assert checked, "no relative links found"
+    assert not broken, broken
