@@ -64,7 +64,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench_scale import GIB, ScaleOptions, peak_rss_bytes, percentiles_ms, run_scale
+from bench_scale import GIB, ScaleOptions, cpu_features, describe_cpu, peak_rss_bytes, percentiles_ms, run_scale
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -76,24 +76,21 @@ MB = 1e6
 
 
 def machine() -> dict:
-    """CPU count and model, memory: named in every table header."""
-    model = "unknown CPU"
-    try:
-        found = re.search(r"^model name\s*:\s*(.+)$", Path("/proc/cpuinfo").read_text(), re.M)
-        model = found.group(1).strip() if found else platform.processor() or model
-    except OSError:
-        pass
+    """CPU count, model and SIMD flags, memory: named in every table header and in --json."""
+    features = cpu_features()
+    if features["cpu_model"] == "unknown CPU":
+        features["cpu_model"] = platform.processor() or features["cpu_model"]
     mem = 0
     try:
         mem = int(re.search(r"MemTotal:\s*(\d+)", Path("/proc/meminfo").read_text()).group(1)) * 1024
     except (OSError, AttributeError):
         pass
-    return {"cpus": os.cpu_count(), "cpu_model": model, "memory_bytes": mem}
+    return {"cpus": os.cpu_count(), **features, "memory_bytes": mem}
 
 
 def describe(info: dict) -> str:
     """The machine in one line, for table headers."""
-    return f"{info['cpus']} CPUs, {info['cpu_model']}, {info['memory_bytes'] / GIB:.1f} GiB RAM"
+    return f"{info['cpus']} CPUs, {describe_cpu(info)}, {info['memory_bytes'] / GIB:.1f} GiB RAM"
 
 
 def cell(value: object) -> str:

@@ -35,6 +35,43 @@ WHOLE_CHUNK_TOKEN_BYTES_PER_CHUNK = 14_000
 FIXED_MARGIN_BYTES = 1 * GIB
 
 
+# CPU features that decide how fast FAISS scans vectors and the encoder multiplies: named with every figure.
+SIMD_FLAGS = {
+    "avx2": "AVX2", "avx512f": "AVX-512", "avx512_vnni": "AVX512-VNNI", "avx_vnni": "AVX-VNNI",
+    "avx512_bf16": "AVX512-BF16", "avx512_fp16": "AVX512-FP16", "amx_tile": "AMX", "amx_bf16": "AMX-BF16", "amx_int8": "AMX-INT8",
+}
+
+
+def cpu_features() -> dict:
+    """The CPU model, which of SIMD_FLAGS it has (index/cpu.py's cpu_flags), the SIMD levels faiss was compiled for
+    and the threads it searches with."""
+    import faiss
+
+    from index.cpu import cpu_flags
+
+    model = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace").splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    flags = cpu_flags()
+    return {
+        "cpu_model": model, "cpu_flags": [name for flag, name in SIMD_FLAGS.items() if flag in flags],
+        "faiss_version": faiss.__version__, "faiss_simd": faiss.get_compile_options().split(),
+        "faiss_threads": faiss.omp_get_max_threads(),
+    }
+
+
+def describe_cpu(features: dict) -> str:
+    """CPU model and flags in one line, for table headers."""
+    flags = " ".join(features["cpu_flags"]) or "no AVX2"
+    simd = " ".join(features["faiss_simd"])
+    return f"{features['cpu_model']}; {flags}; faiss {features['faiss_version']} ({simd}), {features['faiss_threads']} threads"
+
+
 def proc_status_kib(field_name: str) -> int:
     """A kB figure of /proc/self/status (VmRSS, VmHWM); 0 where unavailable."""
     try:
