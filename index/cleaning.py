@@ -16,6 +16,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from index.lang import zh
+from index.lang.names import PERSON_NAMES
+from index.lang.patterns import (
+    CAPTION,
+    CAPTION_OR_PLACEHOLDER,
+    FURNITURE_LINE,
+    INLINE_CREDIT,
+    META_LINE,
+    TAIL_MARKER,
+    TOC_START,
+)
 from index.normalize import normalize
 from index.wrapping import continues, wrap_width
 
@@ -25,30 +36,9 @@ MIN_CUT_LINE = 60  # a paragraph cut by a page break is a full-width line
 TERMINAL = "。！？!?；;…"
 CLOSERS = "”’」』）)】》\"'*"
 
-TOC_START = re.compile(r"^(目\s*录|contents|table of contents)$", re.IGNORECASE)
 TOC_ENTRY = re.compile(r"(\t|\.{3,}|…{2,}| {2,})\s*([0-9]{1,4}|[IVXLC]{1,6})\s*$")
-TAIL_MARKER = re.compile(
-    r"^(猜你喜欢|往期回顾|往期推荐|推荐阅读|相关阅读|延伸阅读|热门推荐|精彩推荐|参考文献|参考资料|"
-    r"references|继续滑动看下一个|向上滑动看下一个|您可能也对以下帖子感兴趣|"
-    r"转自\s*[|丨｜:：].*|(点击|长按).{0,12}(关注|订阅|二维码).*)$",
-    re.IGNORECASE,
-)
-FURNITURE_LINE = re.compile(
-    r"^(图片|查看原文|阅读原文|收藏本文|分享|在看|点赞|视频|"
-    r"(图源|图片来源|来源图)\s*[:：|丨].*)$"
-)
-INLINE_CREDIT = re.compile(r"(图源|图片来源)\s*[:：|丨][^。！？]{0,40}$")
-CAPTION = re.compile(r"^(图|表|figure|table)\s*\d+", re.IGNORECASE)
-# A sentence that labels a figure or stands in for an image: never evidence for an answer.
-CAPTION_OR_PLACEHOLDER = re.compile(
-    r"^\s*(?:(?:图|表|figure|table|fig\.)\s*\d|图片\s*$|图片来源|图源|(?:image|photo)\s*[:：\d])", re.IGNORECASE
-)
-META_LINE = re.compile(r"^(作者|来源|编辑|责编|责任编辑|撰文|翻译|编译|原标题|发布时间|本文作者)\s*[|丨｜:：]")
-PERSON_NAMES = re.compile(
-    r"^([\u4e00-\u9fff·・\-]{2,16}\s?(\([^()]{2,60}\))?\s*[、，,]?\s*)+$"
-)
 
-CN_NUM = "一二三四五六七八九十百零〇"
+CN_NUM = zh.HEADING_NUMERALS
 MARKDOWN_HEADING = re.compile(r"^(#{1,6})\s+\S")
 CHAPTER = re.compile(rf"^第[{CN_NUM}\d]+[章编篇卷部](\s|$)")
 TWO_DIGIT = re.compile(r"^0\d(\s*\S.*)?$")

@@ -26,7 +26,8 @@ from hashlib import sha256
 from pathlib import Path
 
 from index.documents import METADATA_FILE, DocumentMeta, fallback_title, load_metadata
-from index.normalize import CJK as CJK_CHARS
+from index.lang.scripts import ANY_HAN_CHAR as CJK
+from index.lang.scripts import SPACE_BESIDE_CJK
 from index.normalize import fold_compatibility
 from index.wrapping import unwrap
 from index.zipcheck import ZipRefused, real_sizes
@@ -47,7 +48,6 @@ META_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-
 BAD_CHARS = re.compile(r"[\x01-\x08\x0b\x0e-\x1f\x7f-\x9f\ud800-\udfff\ue000-\uf8ff\U000f0000-\U0010ffff]")
 NON_ASCII = re.compile(r"[^\x00-\x7f]")
 NON_ASCII_RUN = re.compile(r"[^\x00-\x7f\s]{3,}")  # how CJK mojibake looks in a Latin codepage
-CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
 SURROGATES = re.compile(r"[\ud800-\udfff]")
 DATE = re.compile(r"(\d{4})\D?(\d{1,2})\D?(\d{1,2})")
 HEADING_STYLE = re.compile(r"^heading\s*([1-9])$", re.IGNORECASE)
@@ -395,8 +395,6 @@ def pdf_canonical(text: str) -> str:
     ("基 金 会") removed, and the layout's line breaks inside paragraphs removed."""
     return unwrap(SPACE_BESIDE_CJK.sub("", fold_compatibility(text)))
 
-
-SPACE_BESIDE_CJK = re.compile(rf"(?<=[{CJK_CHARS}])[ \t]+|[ \t]+(?=[{CJK_CHARS}])")
 
 
 def unlock_pdf(reader, name: str) -> None:

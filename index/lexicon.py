@@ -23,14 +23,12 @@ from pathlib import Path
 
 from bm25s.stopwords import STOPWORDS_EN
 
+from index.lang.patterns import EN_THEN_ZH, ZH_THEN_EN
+from index.lang.scripts import HAN_CHAR as HAN
+from index.lang.scripts import LATIN_ALNUM as LATIN_WORD
 from index.normalize import normalize
 
-HAN = re.compile(r"[\u4e00-\u9fff]")
-# A run of Chinese followed by Latin in brackets, or the other way round.
-ZH_THEN_EN = re.compile(r"([\u4e00-\u9fff·]{2,24})\s*\(\s*([A-Za-z][A-Za-z0-9 .,&'\-/]{0,80}?)\s*\)")
-EN_THEN_ZH = re.compile(r"([A-Za-z][A-Za-z0-9 .,&'\-]{1,80}?)\s*\(\s*([\u4e00-\u9fff·]{2,24})\s*\)")
 WORD = re.compile(r"[a-z0-9]+(?:['\-][a-z0-9]+)*")
-LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 # English month names, written as numbers in Chinese texts ("in March 2024" → 2024年3月).
 MONTHS = {name: str(n) for n, name in enumerate(
     "january february march april may june july august september october november december".split(), start=1)}

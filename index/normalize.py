@@ -15,6 +15,8 @@ from functools import cache
 
 import opencc
 
+from index.lang.scripts import LATIN_LETTER, LATIN_OR_MARK, NON_LATIN_LETTER, SCRIPT_WORD, SPACE_BETWEEN_CJK
+
 # What a reader cannot see and what carries no text, removed before anything else: every format
 # character (Unicode category Cf: zero-width spaces and joiners, bidi marks, embeddings, overrides and
 # isolates, the BOM, soft hyphens, tags), the other default-ignorable code points (variation
@@ -28,8 +30,6 @@ INVISIBLE = re.compile(
     "\U0001d173-\U0001d17a\U000e0000-\U000e0fff]"
 )
 WHITESPACE = re.compile(r"\s+")
-CJK = r"\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
-SPACE_BETWEEN_CJK = re.compile(rf"(?<=[{CJK}]) (?=[{CJK}])")
 
 # Cyrillic and Greek letters drawn like Latin ones. They are folded to Latin only inside a word that
 # has Latin letters and otherwise nothing but such look-alikes ("Sеoul" with a Cyrillic е); a word
@@ -51,11 +51,6 @@ RADICAL_FORMS = str.maketrans({
     "\u2edd": "食", "\u2ee0": "饣", "\u2ee2": "马", "\u2ee3": "骨", "\u2ee4": "鬼", "\u2ee5": "鱼", "\u2ee6": "鸟",
     "\u2ee7": "卤", "\u2ee8": "麦", "\u2ee9": "黄", "\u2eec": "齐", "\u2eee": "齿", "\u2ef0": "龙", "\u2ef3": "龟",
 })
-LATIN = r"A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u1e00-\u1eff"
-LATIN_LETTER = re.compile(f"[{LATIN}]")
-SCRIPT_WORD = re.compile(rf"[{LATIN}\u0300-\u036f\u0370-\u03ff\u0400-\u052f]+")
-LATIN_OR_MARK = re.compile(rf"[{LATIN}\u0300-\u036f]")
-NON_LATIN_LETTER = re.compile(r"[\u0370-\u03ff\u0400-\u052f]")
 
 
 @cache

@@ -7,28 +7,22 @@ The user dictionary holds the corpus's own names, found by their form: titles in
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterable
 from pathlib import Path
 
 import jieba
 from bm25s.stopwords import STOPWORDS_EN
 
+from index.lang import zh
+from index.lang.names import NAME_SPLIT
+from index.lang.patterns import BOOK_TITLE, QUOTED
+from index.lang.scripts import HAN_CHAR, TOKEN_CHAR
 from index.normalize import normalize
 
 # Function words and question scaffolding; content words such as 安全 stay searchable.
-STOPWORDS_ZH = frozenset(
-    """的 地 得 了 着 过 是 在 和 与 及 以及 并 并且 或 或者 而 而且 但 但是 也 都 又 还 就 才 被 把 将 对 对于 于 以 从 到 向 为 为了
-    由 之 其 这 那 这个 那个 这些 那些 此 该 各 每 某 个 们 我 你 他 她 它 我们 你们 他们 她们 它们 自己 有 没有 没 不 很 更 最 等 等等
-    一个 一种 一些 中 上 下 里 内 外 吗 呢 吧 啊 呀 嘛 么 请问 请 问 什么 哪 哪些 哪个 哪里 哪儿 如何 怎么 怎样 怎么样 为什么 为何 谁 几 多少
-    是否 是不是 能否 可否 有没有 呢 即 则 如 若 如果 因为 所以 因此 通过 进行 方面 一下 之一 当中 其中 有关 关于 所 所谓 曾 已 已经 会 能 可 可以 要 应 应该""".split()
-)
+STOPWORDS_ZH = frozenset(zh.STOPWORDS)
 STOPWORDS = STOPWORDS_ZH | frozenset(STOPWORDS_EN)
-TOKEN = re.compile(r"[\w\u4e00-\u9fff]")
-
-BOOK_TITLE = re.compile(r"《([^《》\n]{2,40})》")
-QUOTED = re.compile(r"[“\"]([\u4e00-\u9fffA-Za-z0-9]{2,10})[”\"]")
-NAME_SPLIT = re.compile(r"[、，,\s]+|\([^)]*\)|（[^）]*）")
+TOKEN = TOKEN_CHAR
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +35,7 @@ def mine_terms(texts: Iterable[str], bylines: Iterable[str] = ()) -> list[str]:
         terms.update(m.group(1) for m in BOOK_TITLE.finditer(norm))
         terms.update(m.group(1) for m in QUOTED.finditer(norm))
     for byline in bylines:
-        terms.update(p for p in NAME_SPLIT.split(normalize(byline)) if 2 <= len(p) <= 12 and re.search(r"[\u4e00-\u9fff]", p))
+        terms.update(p for p in NAME_SPLIT.split(normalize(byline)) if 2 <= len(p) <= 12 and HAN_CHAR.search(p))
     return sorted(t for t in terms if 2 <= len(t) <= 40 and "\n" not in t)
 
 

@@ -13,12 +13,12 @@ and a question's keyword side gains the other spellings of its tokens.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Iterable
 from itertools import combinations
 
-HAN_ONLY = re.compile(r"^[\u4e00-\u9fff]+$")
+from index.lang.scripts import HAN_ONLY
+
 MIN_CORE = 3
 MIN_AFFIX = 2
 

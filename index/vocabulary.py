@@ -7,15 +7,15 @@ they are built once per version and reused by text from the previous version.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 
+from index.lang.scripts import HAN_RUN as HAN_WORD
+
 WORDS_FILE = "vocabulary.txt"
 VECTORS_FILE = "vocabulary.npy"
-HAN_WORD = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]{2,}")
 
 
 def is_han_word(token: str) -> bool:

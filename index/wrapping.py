@@ -12,6 +12,8 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
+from index.lang.scripts import CJK_BOUNDARY
+
 # A line ending in one of these (closing quotes and brackets aside) ends its paragraph.
 PARAGRAPH_END = "。！？!?；;…:："
 CLOSERS = "”’」』）)】》\"'*"
@@ -19,7 +21,6 @@ MIN_LINES = 8
 FULL_WIDTH_SHARE = 0.75  # of the document's wrap width: a line this wide was wrapped, not ended
 WRAPPED_SHARE = 0.25  # of the non-blank lines that must be wrapped for a document to count as hard-wrapped
 MAX_WRAP_WIDTH = 200  # wider "lines" are paragraphs written on one line
-CJK_BOUNDARY = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]")
 # A line that opens a numbered heading, an enumerated item or a bullet starts a block of its own.
 BLOCK_START = re.compile(r"^(?:[一二三四五六七八九十]+、|第[一二三四五六七八九十百\d]+[章节条部编]|\d+(?:\.\d+)*[.、．\s]|[(（][一二三四五六七八九十\d]+[)）]|[-*•·]\s|#)")
 
