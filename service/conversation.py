@@ -1,9 +1,10 @@
 """Asking a question within its conversation. A substitution ("那第二届呢？") is asked as service/followups.py
-rewrites it. A reference back ("它何时生效？") is asked in its own words within the documents the question it
-refers to is answered from (the documents of that question's top passages): measured on
-tests/data/conversations.jsonl, that finds more answers than adding the earlier question's subject terms to its
-words, which pull towards what was asked before (scripts/eval_conversations.py). When that search finds
-nothing, the words with the subject terms are asked of every document."""
+rewrites it. A reference back ("它何时生效？") is asked first in its own words, without the reference words, within
+the documents the question it refers to is answered from (the documents of that question's top passages); when
+that finds no answer, with the earlier question's subject terms added, within those documents and then of every
+document. Measured on tests/data/conversations.jsonl (scripts/eval_conversations.py): its own words within the
+referent's documents answer most references back, and the subject terms, which pull towards what was asked
+before, answer many of the rest."""
 
 from __future__ import annotations
 
@@ -17,16 +18,27 @@ from service.settings import Mode
 FOCUS_PASSAGES = 3
 
 
+def attempts(resolved: Resolved, focus: frozenset[str]) -> list[Resolved]:
+    """The readings of a reference back to ask in turn: its bare words within the referent's documents, then
+    with the subject terms within them, then with the subject terms of every document."""
+    within = tuple(sorted(focus))
+    if not focus:
+        return [replace(resolved, documents=())]
+    bare = replace(resolved, question=resolved.bare or resolved.asked, carried=(), documents=within)
+    with_subject = [replace(resolved, documents=within)] if resolved.carried else []
+    return [bare, *with_subject, replace(resolved, documents=())]
+
+
 def ask_in_conversation(
     asker: Asker, question: str, history: Sequence[str], k: int | None = None, mode: Mode | None = None, doc_ids: frozenset[str] | None = None,
 ) -> tuple[AskResult, Resolved]:
     """The answer to the last question of a conversation, and how the conversation was read."""
     resolved = resolve_with(asker.retriever.backend, question, history)
-    if resolved.refers_back and resolved.previous:
-        focus = frozenset(p.doc_id for p in asker.retriever.search(resolved.previous, FOCUS_PASSAGES, mode, doc_ids))
-        if focus:
-            result = asker.ask(question, k, mode, focus)
-            if result.passages:
-                return replace(result, question=question), replace(resolved, question=question, carried=(), documents=tuple(sorted(focus)))
-    result = asker.ask(resolved.question, k, mode, doc_ids)
-    return replace(result, question=question), replace(resolved, previous=None)
+    if not (resolved.refers_back and resolved.previous):
+        return replace(asker.ask(resolved.question, k, mode, doc_ids), question=question), resolved
+    focus = frozenset(p.doc_id for p in asker.retriever.search(resolved.previous, FOCUS_PASSAGES, mode, doc_ids))
+    for reading in attempts(resolved, focus):
+        result = asker.ask(reading.question, k, mode, frozenset(reading.documents) or doc_ids)
+        if result.answer is not None:
+            break
+    return replace(result, question=question), replace(reading, previous=None)

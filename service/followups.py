@@ -39,20 +39,25 @@ SUBSTITUTION = re.compile(
 # Words that point back to something named before.
 REFERENCE = re.compile(
     r"它们?|其[中他余]?(?=[\u4e00-\u9fff])|该(?=[\u4e00-\u9fff])|此(?=[\u4e00-\u9fff])|这[个些项份次届场部条]|那[个些项份次届场部条]|他们|她们|[他她](?!国|人)"
-    r"|\b(?:it|its|they|them|their|this|that|these|those|there|then|he|she|his|her)\b",
+    r"|\b(?:it|its|they|them|their|this|that|these|those|there|then|he|she|his|her)\b"
+    r"|^\s*在?(?:会上|会议上|会中|会后|会期内|届时)",  # "会上宣布了什么": at the meeting just named
     re.IGNORECASE,
 )
+# A reference word with the 的 after it: what is taken out of a question asked with its referent's terms.
+REFERENCE_WORDS = re.compile(rf"(?:{REFERENCE.pattern})的?", re.IGNORECASE)
 # "那下一届呢？定在何时何地？": a new subject, then a question of its own about it.
 SUBSTITUTION_THEN = re.compile(r"^\s*(?:那么|那|还有)\s*(?P<subject>[^？?，,。]{1,20}?)\s*呢\s*[？?，,。]\s*(?P<rest>.+)$")
 # Where a Chinese question's subject ends: its first copula, preposition or interrogative.
 # (Characters that also sit inside names, 会 of 峰会, 能 of 人工智能, 于 of 关于, are left out.)
-PREDICATE = re.compile(r"是|在|由|哪|什么|谁|多少|几[个项家章条名位种类届次]|何[时地处人]|怎|为什么|最终|一共|主要|包含|包括")
+PREDICATE = re.compile(r"是|在|由|从|哪|什么|谁|多少|几[个项家章条名位种类届次]|何[时地处人]|怎|为什么|最终|一共|主要|包含|包括")
 # A demonstrative and the noun it points back with: "这部法案", "该公约", "这次对话".
 DEMONSTRATIVE = re.compile(r"(?:这|那|该|此)[个部项份次届场条位家]?([\u4e00-\u9fff]{2,4})")
+ORDINAL_TEXT = re.compile(r"第[一二三四五六七八九十百\d]+[届次轮期版]|首[届次轮]|[上下前]一?[届次轮]|本[届次轮]")
 ORDINAL = re.compile(r"^(?:第[一二三四五六七八九十\d]+[届次轮个期版]?|首[届次轮]|[上下]一?[届次轮]|本[届次轮])$")
 YEAR = re.compile(r"^\d{4}年?$")
 LATIN_NAME = re.compile(r"^[A-Za-z][A-Za-z.\-]*$")
 HAN = re.compile(r"[\u4e00-\u9fff]")
+WORD = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,7 @@ class Resolved:
     replaced: tuple[str, ...] = ()
     previous: str | None = None  # for a reference back: the question it refers to (as resolved itself)
     documents: tuple[str, ...] = ()  # the documents a reference back is searched within (service/conversation.py)
+    bare: str | None = None  # for a reference back: its own words without the reference words ("它的", "会上")
 
     @property
     def changed(self) -> bool:
@@ -128,10 +134,12 @@ def beside_shared(earlier_terms: list[str], later_terms: list[str], term: str) -
 
 def subject_of(question: str) -> str:
     """The part of a Chinese question before its predicate ("科罗拉多州的人工智能法" of "科罗拉多州的人工智能法是哪位
-    州长签署的？"); empty when the question opens with its predicate (an English one, "是谁…")."""
+    州长签署的？", "ISO/IEC 42001" of "ISO/IEC 42001是什么标准？"); empty when the question opens with its predicate
+    or is not Chinese (an English one, "是谁…")."""
     text = normalize(question)
     found = PREDICATE.search(text, 2)
-    return text[: found.start()] if found and HAN.search(text[: found.start()]) else ""
+    head = text[: found.start()] if found and HAN.search(text) else ""
+    return head if WORD.search(head) else ""
 
 
 def subject_terms(previous: str, question: str, terms: Terms) -> list[str]:
@@ -154,33 +162,100 @@ def replace_once(text: str, old: str, new: str) -> str:
     return re.sub(re.escape(old), lambda _: new, text, count=1, flags=re.IGNORECASE)
 
 
+def swap_ordinal(text: str, phrase: str) -> tuple[str, str | None]:
+    """The text with its first ordinal ("第二届", "首届") put in place of the phrase's ("下一届"), and the one replaced."""
+    new, old = ORDINAL_TEXT.search(phrase), ORDINAL_TEXT.search(text)
+    if new is None or old is None or new.group() == old.group():
+        return text, None
+    return text[: old.start()] + new.group() + text[old.end():], old.group()
+
+
+def own_words(phrase: str, terms: Terms) -> list[str]:
+    """The widest terms a phrase writes out itself (not the lexicon's translations of its English words)."""
+    written = normalize(phrase).lower()
+    return [t for t in widest(terms(phrase)) if t.lower() in written]
+
+
+def whole_subject(phrase: str, fresh: list[str], subject: str) -> bool:
+    """Whether a substitution names a subject of its own ("日本AI战略本部", "Anthropic的RSP第一版": two or more new
+    words) to stand for the previous question's whole subject; a possessive left open ("二十国集团的") does not."""
+    return bool(subject) and len(fresh) >= 2 and not normalize(phrase).rstrip().endswith("的")
+
+
+def drop_derived(text: str, start: int, replaced: Sequence[str], phrase: str, terms: Terms) -> str:
+    """The text without the words after `start` that are built on a replaced subject's name ("委员长" of 委员会):
+    they belong to the subject that was replaced, not to the new one."""
+    rest = text[start:]
+    for term in widest(terms(rest)):
+        built_on = any(len(r) >= 2 and r[:2] == term[:2] and r != term for r in replaced)
+        if len(term) >= 3 and term not in phrase and built_on:
+            rest = replace_once(rest, term, "")
+    return text[:start] + rest
+
+
+def replace_subject(text: str, own_subject: str, subject: str, asked: str, terms: Terms) -> Resolved:
+    """The previous question (normalized) with its subject, which opens it, replaced by the new one."""
+    before, new = widest(terms(text)), widest(terms(subject))
+    gone = [t for t in widest(terms(own_subject)) if t not in new]
+    phrase = normalize(subject).strip()
+    text = drop_derived(phrase + text[len(own_subject):], len(phrase), gone, phrase, terms)
+    carried = widest(t for t in before if t in text and t not in new)
+    return Resolved(text.strip(), asked, carried, widest(gone))
+
+
 def substitute(previous: str, subject: str, asked: str, terms: Terms) -> Resolved:
-    """The previous question with the new subject in place of the earlier term most like it (or added)."""
+    """The previous question with the new subject in place of the earlier one: the whole subject when the new
+    one names its own, else the earlier term most like each new term (an ordinal, a place, a name), else the
+    subject's leading modifier ("布莱切利" of 布莱切利峰会 for 首尔), else the new terms added."""
     before, new = list(widest(terms(previous))), list(widest(terms(subject)))
     text, replaced = normalize(previous), []
-    own_subject = subject_of(previous).lower()
-    targets = [t for t in before if t in own_subject] or before  # what the earlier question was about
+    own_subject = subject_of(previous)
+    text, ordinal = swap_ordinal(text, normalize(subject))
+    if ordinal is not None:  # the phrase's own ordinal is in place; its pieces (一届 of 下一届) are not new terms
+        replaced.append(ordinal)
+        said = ORDINAL_TEXT.search(normalize(subject)).group()
+        new = [t for t in new if t not in said]
     fresh = [t for t in new if t not in before]
+    written = [t for t in own_words(subject, terms) if t in fresh]
+    if ordinal is None and whole_subject(subject, written, own_subject):
+        return replace_subject(text, own_subject, subject, asked, terms)
+    targets = [t for t in before if t in own_subject.lower()] or before  # what the earlier question was about
     for term in fresh:
         target = next((t for t in targets if t not in replaced and t not in new and alike(t, term)), None)
         target = target or next((t for t in before if t not in replaced and t not in new and kin(t, term)), None)
         target = target or beside_shared(before, new, term)
+        inside = [t for t in targets if own_subject and t in own_subject.lower()]
+        target = target or leading_modifier(inside, own_subject, [*replaced, *new], term, len(fresh))
         if target is not None and target.lower() in text.lower():
             text = replace_once(text, target, term)
             replaced.append(target)
-    if len(replaced) < len(fresh):
-        text = " ".join(t for t in fresh if t not in text) + " " + text
+    missing = [t for t in fresh if t.lower() not in text.lower()]
+    if missing:
+        text = " ".join(missing) + " " + text
     carried = widest(t for t in before if t in text and t not in subject and t not in new)
     return Resolved(text.strip(), asked, carried, widest(replaced))
 
 
+def leading_modifier(inside: list[str], subject: str, taken: Sequence[str], term: str, count: int) -> str | None:
+    """The first term of the previous subject, when one new name stands alone and that subject goes on past it
+    (布莱切利 of 布莱切利人工智能安全峰会 for 首尔): a modifier that sets one meeting, law or body apart from others."""
+    if count != 1 or len(inside) < 2 or not HAN.search(term):
+        return None
+    first = inside[0]
+    if first in taken or ORDINAL.match(first) or YEAR.match(first) or not subject.lower().startswith(first):
+        return None
+    return first
+
+
 def refer_back(previous: str, question: str, terms: Terms) -> Resolved:
-    """The question with the previous question's keywords it lacks put before it."""
+    """The question without its reference words ("它的", "这个", "会上"), with the previous question's subject
+    keywords it lacks put before it."""
     own = set(terms(question))
     carried = widest(t for t in subject_terms(previous, question, terms) if t not in own and t not in normalize(question))
+    bare = REFERENCE_WORDS.sub("", normalize(question)).strip() or question
     if not carried:
-        return Resolved(question, question, previous=previous)
-    return Resolved(f"{' '.join(carried)} {question}", question, carried, previous=previous)
+        return Resolved(question, question, previous=previous, bare=bare)
+    return Resolved(f"{' '.join(carried)} {bare}", question, carried, previous=previous, bare=bare)
 
 
 def resolve_one(question: str, previous: str, terms: Terms) -> Resolved:
