@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from functools import cached_property
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Protocol
 import numpy as np
 
 from index.cpu import cpu_flags
+from index.model_config import ModelConfig
 from index.model_files import verify_checksums
 
 WEIGHT_SUFFIXES = (".bin", ".safetensors", ".onnx", ".pt")
@@ -74,6 +76,35 @@ def model_fingerprint(name: str) -> str:
     return digest.hexdigest()
 
 
+def stat_signature(directory: Path) -> list[list]:
+    """Name, size and modification time of each file `model_fingerprint` reads: what changes when a model is replaced."""
+    files = [p for p in directory.rglob("*") if p.is_file() and (p.suffix in WEIGHT_SUFFIXES or p.suffix == ".json")]
+    return [
+        [f.relative_to(directory).as_posix(), f.stat().st_size, f.stat().st_mtime_ns]
+        for f in sorted(files) if f.relative_to(directory).parts[0] != "onnx"
+    ]
+
+
+def remembered_fingerprint(directory: Path) -> str:
+    """`model_fingerprint`, reused from `onnx/fingerprint.json` while no model file's size or time has changed
+    (answering processes start without reading 235 MB of weights; builds hash them afresh)."""
+    record = directory / "onnx" / "fingerprint.json"
+    signature = stat_signature(directory)
+    try:
+        kept = json.loads(record.read_text(encoding="utf-8"))
+        if kept.get("files") == signature and isinstance(kept.get("sha256"), str):
+            return kept["sha256"]
+    except (OSError, ValueError, AttributeError):
+        pass
+    fingerprint = model_fingerprint(str(directory))
+    try:
+        record.parent.mkdir(parents=True, exist_ok=True)
+        record.write_text(json.dumps({"files": signature, "sha256": fingerprint}), encoding="utf-8")
+    except OSError:  # a read-only model directory: hash on every start
+        pass
+    return fingerprint
+
+
 def cpu_has_bf16() -> bool:
     """Whether this CPU computes bfloat16 natively (AVX512-BF16 or AMX), where bulk encoding runs twice as fast."""
     return bool({"avx512_bf16", "amx_bf16"} & cpu_flags())
@@ -116,8 +147,15 @@ class SentenceTransformerEmbedder:
                 "Run `make model` for the default model, or set GOVQA_MODEL to a local sentence-transformers directory."
             ) from exc
 
+    @cached_property
+    def config(self) -> ModelConfig | None:
+        """What a local model directory declares about itself; None for a hub name."""
+        return ModelConfig.read(Path(self.name)) if Path(self.name).is_dir() else None
+
     @property
     def dimension(self) -> int:
+        if self.config is not None and self.config.dimension:
+            return self.config.dimension
         model = self.model
         get_dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
         return int(get_dim())
@@ -128,6 +166,8 @@ class SentenceTransformerEmbedder:
 
     def prompt(self, kind: str) -> str:
         """The model's own prefix for queries or passages ("query: " / "passage: " for e5; none for m3e)."""
+        if self.config is not None:
+            return self.config.prompts.get(kind, "")
         return (getattr(self.model, "prompts", None) or {}).get(kind, "")
 
     def encode(self, texts: list[str], *, batch_size: int = 32, progress: bool = False, kind: str = "passage") -> np.ndarray:
@@ -145,13 +185,18 @@ class SentenceTransformerEmbedder:
 
     @cached_property
     def query_encoder(self):  # noqa: ANN201 - an OnnxQueryEncoder, or None for torch
-        """ONNX Runtime for single questions, when enabled and the model is a local directory."""
-        if not self.query_onnx or self.device != "cpu" or not Path(self.name).is_dir():
+        """ONNX Runtime for questions, when enabled and the model is a plain local directory: the encoder
+        an earlier process checked against torch when there is one (torch is then never loaded),
+        else exported and checked now."""
+        if not self.query_onnx or self.device != "cpu" or self.config is None or not self.config.plain:
             return None
-        from index.onnx_query import PROBE, load_or_export
+        from index.onnx_query import PROBE, load_or_export, open_checked
 
+        encoder = open_checked(self.config, remembered_fingerprint(Path(self.name)), self.threads, self.query_int8)
+        if encoder is not None:
+            return encoder
         reference = self.model.encode([PROBE], normalize_embeddings=True, convert_to_numpy=True)[0]
-        return load_or_export(self.model, Path(self.name), self.fingerprint, self.threads, reference, self.query_int8)
+        return load_or_export(self.model, self.config, self.fingerprint, self.threads, reference, self.query_int8)
 
     def encode_query(self, text: str) -> np.ndarray:
         encoder = self.query_encoder

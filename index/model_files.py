@@ -39,18 +39,33 @@ def read_checksums(path: Path) -> dict[str, str]:
     return entries
 
 
-def verify_checksums(directory: Path) -> bool:
-    """Compare every listed file with its recorded sha256; False when the directory has no list."""
-    listing = directory / CHECKSUMS
-    if not listing.is_file():
-        return False
-    expected = read_checksums(listing)
+def verify_listed(directory: Path, expected: dict[str, str]) -> None:
+    """Each named file exists and has its recorded sha256, else ModelDamaged."""
     for name, digest in expected.items():
         path = directory / name
         if not path.is_file():
             raise ModelDamaged(f"model file {name} is missing from {directory}; run `make model` again")
         if file_sha256(path) != digest:
             raise ModelDamaged(f"model file {name} in {directory} is damaged (checksum mismatch); run `make model` again")
+
+
+def verify_some(directory: Path, names: list[str]) -> bool:
+    """Verify just these files (what a process reads when it needs no weights); False when there is no list."""
+    listing = directory / CHECKSUMS
+    if not listing.is_file():
+        return False
+    expected = read_checksums(listing)
+    verify_listed(directory, {name: expected[name] for name in names if name in expected})
+    return True
+
+
+def verify_checksums(directory: Path) -> bool:
+    """Compare every listed file with its recorded sha256; False when the directory has no list."""
+    listing = directory / CHECKSUMS
+    if not listing.is_file():
+        return False
+    expected = read_checksums(listing)
+    verify_listed(directory, expected)
     unlisted = [p.relative_to(directory).as_posix() for p in model_files(directory) if p.relative_to(directory).as_posix() not in expected]
     if unlisted:
         raise ModelDamaged(f"{directory} holds files its checksum list does not: {', '.join(unlisted)}; run `make model` again")

@@ -7,14 +7,17 @@ written atomically, so changed weights get a new file. By default that export is
 dynamically (int8 weights, activations quantized per run) to `query-<fingerprint>-int8r.onnx`,
 with 7-bit weights on every CPU: 8-bit products can saturate on CPUs without VNNI, and one
 quantized encoder everywhere gives every machine the same question vectors.
-Before an encoder is used, its vector for a probe text must match the torch model's: to a
+Before an encoder is first used, its vector for a probe text must match the torch model's: to a
 cosine of 0.9999 for the float export, 0.99 for the int8 one (a guard against a broken file,
 not a precision claim; what quantization costs in retrieval is measured with `govqa eval`).
-Otherwise the int8 encoder gives way to the float one, and that to torch.
+Otherwise the int8 encoder gives way to the float one, and that to torch. The agreement found is
+recorded beside the file (`<file>.agreement.json`), so later processes open a sealed, checked
+encoder with ONNX Runtime and the model's `tokenizer.json` alone, without loading torch.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import tempfile
@@ -22,9 +25,10 @@ import warnings
 from collections.abc import Callable
 from pathlib import Path
 
-from index.model_files import seal, sealed
-
 import numpy as np
+
+from index.model_config import ModelConfig
+from index.model_files import seal, sealed, verify_some
 
 log = logging.getLogger(__name__)
 
@@ -84,10 +88,27 @@ def quantize(source: Path, target: Path, reduce_range: bool) -> None:
     ))
 
 
-class OnnxQueryEncoder:
-    """Encodes one question at a time with ONNX Runtime and the model's own tokenizer."""
+def load_tokenizer(config: ModelConfig):  # noqa: ANN201 - a tokenizers.Tokenizer
+    """The model's fast tokenizer from its `tokenizer.json`, truncating to the model's limit and padding
+    batches to their longest text (what the transformers tokenizer does for the torch path)."""
+    from tokenizers import Tokenizer
 
-    def __init__(self, path: Path, tokenizer, max_length: int, threads: int | None = None) -> None:  # noqa: ANN001 - a HF tokenizer
+    verify_some(config.directory, list(config.files_read))
+    tokenizer = Tokenizer.from_file(str(config.directory / "tokenizer.json"))
+    tokenizer.no_truncation()
+    tokenizer.enable_truncation(config.max_length)
+    pad_id = tokenizer.token_to_id(config.pad_token) if config.pad_token else None
+    if pad_id is not None:
+        tokenizer.enable_padding(pad_id=pad_id, pad_token=config.pad_token)
+    else:
+        tokenizer.enable_padding()
+    return tokenizer
+
+
+class OnnxQueryEncoder:
+    """Encodes questions with ONNX Runtime and the model's own tokenizer."""
+
+    def __init__(self, path: Path, tokenizer, threads: int | None = None) -> None:  # noqa: ANN001 - a tokenizers.Tokenizer
         import onnxruntime
 
         options = onnxruntime.SessionOptions()
@@ -95,29 +116,69 @@ class OnnxQueryEncoder:
         self.path = path
         self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self.tokenizer = tokenizer
-        self.max_length = max_length
 
     def encode(self, text: str) -> np.ndarray:
         return self.encode_batch([text])[0]
 
     def encode_batch(self, texts: list[str]) -> np.ndarray:
         """Several short texts in one run, padded to the longest (the pooling skips padding)."""
-        encoded = self.tokenizer(texts, truncation=True, max_length=self.max_length, padding=True, return_tensors="np")
-        ids = encoded["input_ids"].astype(np.int64)
+        encoded = self.tokenizer.encode_batch(texts)
+        ids = np.array([e.ids for e in encoded], dtype=np.int64)
         feeds = {
             "input_ids": ids,
-            "attention_mask": encoded["attention_mask"].astype(np.int64),
-            "token_type_ids": encoded.get("token_type_ids", np.zeros_like(ids)).astype(np.int64),
+            "attention_mask": np.array([e.attention_mask for e in encoded], dtype=np.int64),
+            "token_type_ids": np.zeros_like(ids),
         }
         return np.ascontiguousarray(self.session.run(None, feeds)[0], dtype=np.float32)
 
 
+def export_path(config: ModelConfig, fingerprint: str, int8: bool) -> Path:
+    exported = config.directory / "onnx" / f"query-{fingerprint[:16]}.onnx"
+    return exported.with_name(f"{exported.stem}-int8r.onnx") if int8 else exported
+
+
+def agreement_path(path: Path) -> Path:
+    return path.with_name(path.name + ".agreement.json")
+
+
+def record_agreement(path: Path, agreement: float) -> None:
+    """Note beside a checked encoder file how closely it matched torch on PROBE."""
+    agreement_path(path).write_text(json.dumps({"probe": PROBE, "cosine": agreement}) + "\n", encoding="utf-8")
+
+
+def recorded_agreement(path: Path) -> float | None:
+    try:
+        record = json.loads(agreement_path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return float(record["cosine"]) if isinstance(record, dict) and record.get("probe") == PROBE else None
+
+
+def open_checked(config: ModelConfig, fingerprint: str, threads: int | None, int8: bool = True) -> OnnxQueryEncoder | None:
+    """The encoder an earlier process exported and checked against torch, opened without torch; None
+    when there is none (or its file changed since), so the caller exports and checks with torch."""
+    if not config.plain:
+        return None
+    candidates = [(export_path(config, fingerprint, True), MIN_INT8_AGREEMENT)] if int8 else []
+    for path, bar in [*candidates, (export_path(config, fingerprint, False), MIN_AGREEMENT)]:
+        agreement = recorded_agreement(path)
+        if agreement is None:
+            return None
+        if agreement >= bar and sealed(path):
+            try:
+                return OnnxQueryEncoder(path, load_tokenizer(config), threads)
+            except Exception as exc:  # noqa: BLE001 - any failure here only costs speed
+                log.warning("ONNX query encoder %s unavailable (%s: %s)", path.name, type(exc).__name__, exc)
+                return None
+    return None
+
+
 def load_or_export(
-    model, model_dir: Path, fingerprint: str, threads: int | None, reference: np.ndarray, int8: bool = True,  # noqa: ANN001 - a SentenceTransformer
+    model, config: ModelConfig, fingerprint: str, threads: int | None, reference: np.ndarray, int8: bool = True,  # noqa: ANN001 - a SentenceTransformer
 ) -> OnnxQueryEncoder | None:
     """The ONNX encoder of a local model directory, exported (and quantized) on first use; None (use
     torch) when it cannot be made or disagrees with `reference`, the torch vector of PROBE."""
-    exported = model_dir / "onnx" / f"query-{fingerprint[:16]}.onnx"
+    exported = export_path(config, fingerprint, False)
 
     def export_once() -> Path:
         if not sealed(exported):
@@ -126,24 +187,26 @@ def load_or_export(
         return exported
 
     def quantize_once() -> Path:
-        target = exported.with_name(f"{exported.stem}-int8r.onnx")
+        target = export_path(config, fingerprint, True)
         if not sealed(target):
             quantize(export_once(), target, reduce_range=True)
             seal(target)
         return target
 
-    encoder = checked(quantize_once, model, threads, reference, MIN_INT8_AGREEMENT) if int8 else None
-    return encoder or checked(export_once, model, threads, reference, MIN_AGREEMENT)
+    encoder = checked(quantize_once, config, threads, reference, MIN_INT8_AGREEMENT) if int8 else None
+    return encoder or checked(export_once, config, threads, reference, MIN_AGREEMENT)
 
 
 def checked(
-    make: Callable[[], Path], model, threads: int | None, reference: np.ndarray, bar: float,  # noqa: ANN001 - a SentenceTransformer
+    make: Callable[[], Path], config: ModelConfig, threads: int | None, reference: np.ndarray, bar: float,
 ) -> OnnxQueryEncoder | None:
-    """An encoder on the file `make` provides, if its vector for PROBE agrees with `reference` to `bar`."""
+    """An encoder on the file `make` provides, if its vector for PROBE agrees with `reference` to `bar`
+    (the agreement is recorded either way, so later processes need not ask torch again)."""
     try:
         path = make()
-        encoder = OnnxQueryEncoder(path, model.tokenizer, model.max_seq_length, threads)
+        encoder = OnnxQueryEncoder(path, load_tokenizer(config), threads)
         agreement = float(encoder.encode(PROBE) @ reference)
+        record_agreement(path, agreement)
     except Exception as exc:  # any failure here only costs speed
         log.warning("ONNX query encoder unavailable (%s: %s); falling back", type(exc).__name__, exc)
         return None

@@ -53,3 +53,55 @@ def test_the_export_does_not_change_the_model_fingerprint(embedder: SentenceTran
 
     assert embedder.query_encoder is not None  # exported by now
     assert model_fingerprint(embedder.name) == embedder.fingerprint
+
+
+def test_the_onnx_tokenizer_gives_the_torch_paths_token_ids(embedder: SentenceTransformerEmbedder) -> None:
+    from index.onnx_query import load_tokenizer
+
+    tokenizer = load_tokenizer(embedder.config)
+    reference = embedder.model.tokenizer(QUESTIONS, truncation=True, max_length=embedder.model.max_seq_length, padding=True)
+    ours = tokenizer.encode_batch(QUESTIONS)
+    assert [e.ids for e in ours] == reference["input_ids"]
+    assert [e.attention_mask for e in ours] == reference["attention_mask"]
+    assert len(ours[3].ids) == embedder.model.max_seq_length == embedder.config.max_length
+
+
+def test_the_declared_shape_is_the_loaded_models(embedder: SentenceTransformerEmbedder) -> None:
+    model = embedder.model
+    assert embedder.config.plain
+    assert embedder.config.dimension == model.get_sentence_embedding_dimension() == embedder.dimension
+    assert embedder.config.prompts == {k: v for k, v in model.prompts.items() if v}
+
+
+def test_a_checked_encoder_opens_without_torch(embedder: SentenceTransformerEmbedder) -> None:
+    import subprocess
+    import sys
+
+    from index.onnx_query import agreement_path
+
+    assert embedder.query_encoder is not None and agreement_path(embedder.query_encoder.path).is_file()
+    script = (
+        "import sys, json; from index.embedding import SentenceTransformerEmbedder as E; e = E(sys.argv[1]); "
+        "v = e.encode_query(sys.argv[2]); print(json.dumps({'torch': 'torch' in sys.modules, 'dim': e.dimension, 'v': v.tolist()}))"
+    )
+    run = subprocess.run([sys.executable, "-c", script, embedder.name, QUESTIONS[0]], capture_output=True, text=True, check=True)
+    import json
+
+    out = json.loads(run.stdout)
+    assert out["torch"] is False and out["dim"] == 384
+    assert float(np.array(out["v"], dtype=np.float32) @ embedder.encode_query(QUESTIONS[0])) > 0.99999
+
+
+def test_an_encoder_without_a_recorded_agreement_is_checked_against_torch_again(embedder: SentenceTransformerEmbedder) -> None:
+    from index.onnx_query import agreement_path, recorded_agreement
+
+    path = embedder.query_encoder.path
+    record = agreement_path(path)
+    kept = record.read_text(encoding="utf-8")
+    try:
+        record.unlink()
+        again = SentenceTransformerEmbedder(embedder.name)
+        assert again.query_encoder is not None and again.query_encoder.path == path
+        assert recorded_agreement(path) > 0.99
+    finally:
+        record.write_text(kept, encoding="utf-8")
