@@ -138,28 +138,73 @@ def list_documents(as_json: Annotated[bool, typer.Option("--json", help="print J
         typer.echo(f"{row['doc_id']}  {row['date'] or '-':10s}  {row['chars']:>7d} chars  {row['title']}{mark}")
 
 
+URL_HELP = "ask the govqa server at this base URL (default: GOVQA_URL, else the configured host and port when a server answers there)"
+LOCAL_HELP = "load the index in this process even when a server is running"
+
+
+def question_or_exit(question: str) -> str:
+    """The question, or exit 2 at once when it is empty (as the API answers 422)."""
+    if not question.strip():
+        raise typer.BadParameter("the question is empty", param_hint="QUESTION")
+    return question
+
+
+def server_or_none(url: str | None, local: bool, settings: Settings) -> str | None:
+    from service.server_client import server_url
+
+    return None if local else server_url(url, settings)
+
+
+def server_call(call: Callable[[], T]) -> T:
+    """A request to the server, or its error on stderr with exit 2 (request refused) or 1 (unreachable, failed)."""
+    from service.server_client import ServerError
+
+    try:
+        return call()
+    except ServerError as exc:
+        typer.echo(f"govqa: {exc}", err=True)
+        raise typer.Exit(2 if 400 <= exc.status < 500 else 1) from exc
+
+
+def quiet_model_loading() -> None:
+    """No progress bars from the model libraries on a terminal command's stderr (set by the command, for its process)."""
+    import os
+
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TQDM_DISABLE", "1")
+
+
 @app.command()
 def search(
     question: str,
     k: Annotated[int, typer.Option("-k", "--top-k", min=1, max=50)] = 5,
     mode: Annotated[Optional[str], typer.Option(help="hybrid, dense or keyword")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    url: Annotated[Optional[str], typer.Option(help=URL_HELP)] = None,
+    local: Annotated[bool, typer.Option("--local", help=LOCAL_HELP)] = False,
 ) -> None:
     """Print the passages that best match a question."""
-    from service.runtime import open_retriever
+    from service.schemas import passage_out
 
+    question_or_exit(question)
     check_mode(mode)
-    retriever = index_or_exit(open_retriever, Settings())
-    passages = retriever.search(question, k=k, mode=mode)
-    if as_json:
-        from service.schemas import passage_out
+    settings = Settings()
+    server = server_or_none(url, local, settings)
+    if server:
+        from service import server_client
 
-        typer.echo(json.dumps([passage_out(p).model_dump() for p in passages], ensure_ascii=False, indent=2))
+        passages = server_call(lambda: server_client.search(server, settings.api_key, question, k, mode)).passages
+    else:
+        from service.runtime import open_retriever
+
+        quiet_model_loading()
+        passages = [passage_out(p) for p in index_or_exit(open_retriever, settings).search(question, k=k, mode=mode)]
+    if as_json:
+        typer.echo(json.dumps([p.model_dump() for p in passages], ensure_ascii=False, indent=2))
         return
     for p in passages:
-        section = " / ".join(p.chunk.section) or "-"
-        typer.echo(f"[{p.rank}] {p.score:.4f}  {p.doc_id}  {section}  [{p.chunk.start}:{p.chunk.end}]")
-        typer.echo("    " + p.chunk.text.replace("\n", " ")[:300])
+        typer.echo(f"[{p.n}] {p.score:.4f}  {p.doc_id}  {p.section or '-'}  [{p.start}:{p.end}]")
+        typer.echo("    " + p.text.replace("\n", " ")[:300])
 
 
 @app.command()
@@ -169,18 +214,30 @@ def ask(
     mode: Annotated[Optional[str], typer.Option(help="hybrid, dense or keyword")] = None,
     doc_id: Annotated[Optional[list[str]], typer.Option("--doc-id", help="restrict to this document (repeatable)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the API's JSON")] = False,
+    url: Annotated[Optional[str], typer.Option(help=URL_HELP)] = None,
+    local: Annotated[bool, typer.Option("--local", help=LOCAL_HELP)] = False,
 ) -> None:
     """Answer a question with cited sentences, and show the passages with their evidence."""
     from service.answers_view import print_answer
-    from service.runtime import open_asker
-    from service.schemas import ask_out
 
+    question_or_exit(question)
     check_mode(mode)
-    result = index_or_exit(open_asker, Settings()).ask(question, k=k, mode=mode, doc_ids=frozenset(doc_id) if doc_id else None)
+    settings = Settings()
+    server = server_or_none(url, local, settings)
+    if server:
+        from service import server_client
+
+        out = server_call(lambda: server_client.ask(server, settings.api_key, question, k, mode, doc_id))
+    else:
+        from service.runtime import open_asker
+        from service.schemas import ask_out
+
+        quiet_model_loading()
+        out = ask_out(index_or_exit(open_asker, settings).ask(question, k=k, mode=mode, doc_ids=frozenset(doc_id) if doc_id else None))
     if as_json:
-        typer.echo(ask_out(result).model_dump_json(indent=2))
+        typer.echo(out.model_dump_json(indent=2))
         return
-    print_answer(ask_out(result), rich=sys.stdout.isatty())
+    print_answer(out, rich=sys.stdout.isatty())
 
 
 def index_or_exit(opener: Callable[[Settings], T], settings: Settings) -> T:
@@ -322,11 +379,21 @@ def serve(
     uvicorn.run(create_app(settings), **uvicorn_options(settings))
 
 
+LIBRARY_LOGGERS = ("faiss.loader", "sentence_transformers", "transformers", "httpx", "httpcore")
+
+
 def main() -> None:
-    """The `govqa` entry point: logging is configured here (bounded JSON lines on stderr), never by a library."""
+    """The `govqa` entry point: logging is configured here (bounded JSON lines on stderr), never by a library;
+    the libraries' own progress notes (which faiss build loaded, each HTTP request made) only at DEBUG."""
+    import logging
+
     from index.bounded_logging import configure
 
-    configure(log_level())
+    level = log_level()
+    configure(level)
+    if level.upper() != "DEBUG":
+        for name in LIBRARY_LOGGERS:
+            logging.getLogger(name).setLevel(logging.WARNING)
     app()
 
 

@@ -36,6 +36,10 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
+    url: str | None = Field(
+        None, pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$",
+        description="a running govqa server that `govqa ask` and `govqa search` ask (unset: the configured host and port when a server answers there, else the index is loaded in process)",
+    )
     max_in_flight: int = Field(32, ge=1, description="questions answered at once; more get 503 at once instead of waiting")
     shutdown_grace_seconds: float = Field(30, gt=0, description="on SIGTERM/SIGINT, how long requests in flight may take to finish")
     keep_alive_seconds: float = Field(5, gt=0, description="idle keep-alive connections are closed after this")

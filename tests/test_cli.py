@@ -9,10 +9,17 @@ import pytest
 from typer.testing import CliRunner
 
 from service.cli import app
-from servers import serve
+from servers import free_port, serve
 
 ROOT = Path(__file__).resolve().parent.parent
 runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def no_server_nearby(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing listens at the configured port, so `ask` and `search` run in process unless a test says otherwise."""
+    monkeypatch.setenv("GOVQA_PORT", str(free_port()))
+    monkeypatch.delenv("GOVQA_URL", raising=False)
 
 
 @pytest.fixture()
@@ -93,3 +100,55 @@ def test_eval_ingests_a_corpus_directory_and_reports_each_set(index_env, tmp_pat
     tiny = report["sets"]["tiny"]["overall"]
     assert tiny["questions"] == 2 and tiny["hit_rate@5"] == 1.0  # the file names resolved to the uploads' ids
     assert len(list((tmp_path / "scratch").iterdir())) == 1  # the second pass reused the scratch index
+
+
+def test_an_empty_question_is_a_usage_error_before_anything_loads(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("GOVQA_INDEX_DIR", str(tmp_path / "nothing"))  # loading would exit 1
+    for command in ("ask", "search"):
+        result = runner.invoke(app, [command, " \t "])
+        assert result.exit_code == 2 and "empty" in result.output, command
+
+
+def test_ask_and_search_use_a_running_server(base_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """--url, GOVQA_URL and a server at the configured port are each asked; the local index is not opened
+    (it does not exist here), and the answer is the API's."""
+    import httpx
+
+    monkeypatch.setenv("GOVQA_INDEX_DIR", str(tmp_path / "nothing"))
+    question = "首尔峰会的主题是什么？"
+    expected = httpx.post(f"{base_url}/v1/ask", json={"question": question, "top_k": 3}).json()
+    port = base_url.rsplit(":", 1)[1]
+    for args, env in ((["--url", base_url], {}), ([], {"GOVQA_URL": base_url}), ([], {"GOVQA_PORT": port})):
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        result = runner.invoke(app, ["ask", question, "-k", "3", "--json", *args])
+        assert result.exit_code == 0, result.output
+        body = json.loads(result.stdout)
+        assert body["answer"] == expected["answer"] and [p["chunk_id"] for p in body["passages"]] == [p["chunk_id"] for p in expected["passages"]]
+        monkeypatch.delenv("GOVQA_URL", raising=False)
+    found = runner.invoke(app, ["search", "首尔峰会", "-k", "2", "--json", "--url", base_url])
+    assert found.exit_code == 0 and len(json.loads(found.stdout)) == 2
+    local = runner.invoke(app, ["ask", question, "--local"])
+    assert local.exit_code == 1 and "govqa build" in local.output, "--local never asks the server"
+
+
+def test_a_server_serving_another_index_is_not_asked_unless_named(base_url: str, index_env, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from index.store import current_version
+
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "CURRENT").write_text("some-other-version\n", encoding="utf-8")
+    monkeypatch.setenv("GOVQA_INDEX_DIR", str(other))
+    monkeypatch.setenv("GOVQA_PORT", base_url.rsplit(":", 1)[1])
+    from service.server_client import server_url
+    from service.settings import Settings
+
+    assert current_version(other) != "" and server_url(None, Settings()) is None
+    assert server_url(base_url, Settings()) == base_url
+
+
+def test_server_errors_keep_their_message_and_exit_codes(base_url: str) -> None:
+    refused = runner.invoke(app, ["search", "首尔峰会", "-k", "30", "--url", base_url])
+    assert refused.exit_code == 2 and "422" in refused.output and "k" in refused.output
+    unreachable = runner.invoke(app, ["ask", "首尔峰会", "--url", f"http://127.0.0.1:{free_port()}"])
+    assert unreachable.exit_code == 1 and "cannot reach" in unreachable.output and "Traceback" not in unreachable.output
