@@ -6,10 +6,8 @@ No `from __future__ import annotations`: the SDK reads the tools' signatures at 
 """
 
 import contextlib
-import os
-import sys
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
 from fastapi import FastAPI
@@ -60,10 +58,13 @@ def passage_reference(p: PassageOut) -> str:
     return f"get_passage chunk_id={p.chunk_id}"
 
 
-def build_server(asker_of: Callable[[], Asker | None]) -> MCPServer:
-    """The MCP server over whichever index `asker_of` returns when a tool runs (None: not loaded)."""
+def build_server(asker_of: Callable[[], Asker | None], lifespan: Callable | None = None) -> MCPServer:
+    """The MCP server over whichever index `asker_of` returns when a tool runs (None: not loaded);
+    `lifespan` runs around serving (stdio starts loading the index there)."""
     with library_logging_kept_out():  # the SDK's constructor installs a Rich handler on the root logger
-        server = MCPServer("govqa", title="govqa", version="0.1.0", instructions=INSTRUCTIONS, log_level="WARNING")
+        server = MCPServer(
+            "govqa", title="govqa", version="0.1.0", instructions=INSTRUCTIONS, log_level="WARNING", lifespan=lifespan,
+        )
 
     def loaded() -> Asker:
         asker = asker_of()
@@ -192,31 +193,24 @@ def sync_document_resources(server: MCPServer, asker: Asker) -> None:
         manager.warn_on_duplicate_resources = previous
 
 
-@contextlib.contextmanager
-def stdout_to_stderr() -> Iterator[None]:
-    """Send anything written to stdout (by Python or by native code) to stderr: over stdio, stdout is the
-    protocol's wire and must carry nothing else."""
-    sys.stdout.flush()
-    saved = os.dup(1)
-    os.dup2(2, 1)
-    try:
-        with contextlib.redirect_stdout(sys.stderr):
-            yield
-    finally:
-        sys.stdout.flush()
-        os.dup2(saved, 1)
-        os.close(saved)
-
-
 def run_stdio(settings: Settings) -> None:
-    """Load the index, then serve MCP over stdin and stdout until the client closes them."""
+    """Serve MCP over stdin and stdout until the client closes them. The handshake and tool list are
+    answered at once; the index loads on a thread meanwhile and tool calls wait for it. No index at
+    all is an error before serving (IndexUnavailable: the command exits 1)."""
+    from index.store import current_version
+    from service.background_load import BackgroundLoad
     from service.runtime import open_asker
 
-    with stdout_to_stderr():
+    current_version(settings.index_dir)
+
+    def warmed() -> Asker:
         asker = open_asker(settings)
         asker.retriever.embed_query("warm up")
-    server = build_server(lambda: asker)
-    add_document_resources(server, asker)
+        return asker
+
+    loading = BackgroundLoad(warmed)
+    server = build_server(loading.asker, lifespan=loading.lifespan)
+    loading.listeners.append(lambda asker: add_document_resources(server, asker))
     server.run("stdio")
 
 

@@ -116,6 +116,21 @@ def test_stdio_without_an_index_exits_with_one_line(tmp_path: Path) -> None:
     assert done.stderr.strip().splitlines()[-1].startswith("govqa: ") and "Traceback" not in done.stderr
 
 
+def test_stdio_answers_the_handshake_without_the_index_and_tools_say_why_it_failed(tmp_path: Path) -> None:
+    """The index loads behind the handshake: with one that cannot load, `initialize` and `tools/list` are
+    still answered, and a tool call reports the load error instead of the server dying."""
+    (tmp_path / "CURRENT").write_text("20990101T000000000000Z-missing\n", encoding="utf-8")
+
+    async def session() -> None:
+        async with Client(stdio_server(tmp_path), read_timeout_seconds=120) as client:
+            await check_tools(client)
+            result = await client.call_tool("ask", {"question": SEOUL_QUESTION})
+            assert result.is_error
+            assert "could not be loaded" in result.content[0].text
+
+    anyio.run(session)
+
+
 @pytest.mark.parametrize("mode", ["auto", "legacy"])
 def test_http(base_url: str, mode: str, texts: dict[str, str], titles: dict[str, str]) -> None:
     """Both protocol eras: 'auto' negotiates the current one, 'legacy' the initialize handshake."""
