@@ -17,25 +17,26 @@ import numpy as np
 
 from index.backend import SearchBackend, SentenceRecord
 from index.cleaning import is_caption
-from index.sentence_kinds import KIND_PATTERNS, NUMBER_EXPRESSION, TIME_EXPRESSION
-from service.query import SCAFFOLDING, Query
+from index.lang.patterns import (
+    CLAUSE_END,
+    CONSTRAINT,
+    CONSTRAINT_SHAPES,
+    INTERROGATIVE,
+    NUMBER_EXPRESSION,
+    QUESTION_END,
+    REFERS_BACK,
+    SCAFFOLDING,
+    TIME_EXPRESSION,
+)
+from index.lang.scripts import HAN_RUN, LATIN_TOKEN
+from index.sentence_kinds import KIND_PATTERNS
+from service.query import Query
 from service.retrieval import Retrieval
 
 CANDIDATE_PASSAGES = 5
-HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]{2,}")
-# A sentence that opens by referring back ("该公约", "这一机制", "上述原则") needs what it refers to.
-REFERS_BACK = re.compile(r"^[\s\"“]*(?:该|此|这[一些项个种次份部条场]|上述|前述|其(?![他中实余次])|本次|此次|它|他们|她们)")
-# Constraints a question sets that its evidence must meet: a year, an ordinal, a number, a Latin name.
-CONSTRAINT = re.compile(r"\d{4}年?|第[一二三四五六七八九十\d]+[届次轮个批版]|\d+")
-LATIN_TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9\-]*")
-# Shapes of a constraint whose other values contradict it: a year (2024 against 2025), an ordinal (第四届
-# against 第三届), a name with a number (ASL-4 against ASL-3). Each shape's pattern captures the value's
-# frame (empty for a year; the measure word; the letters) and is searched in the evidence for siblings.
-CONSTRAINT_SHAPES = (
-    re.compile(r"(?<!\d)()((?:19|20)\d{2})(?!\d)"),
-    re.compile(r"第()([一二三四五六七八九十\d]+)([届次轮个批版])"),
-    re.compile(r"(?<![a-z])([a-z]{2,})[-\s]?(\d+(?:\.\d+)?)(?![\d.])"),
-)
+# REFERS_BACK: a sentence that opens by referring back ("该公约") needs what it refers to. CONSTRAINT and
+# CONSTRAINT_SHAPES: the years, ordinals, numbers and numbered names a question sets, and the values that
+# contradict them (index/lang/patterns.py).
 RARE_IDF = 3.0
 # An answer of the asked kind stands this close (in characters) to one of the question's words it answers about.
 NEAR = 12
@@ -123,7 +124,6 @@ class Words:
         return sum(w for t, w in zip(self.tokens, self.weights) if t in text) / total
 
 
-QUESTION_END = re.compile(r"([^\s\u4e00-\u9fff]*)[?？][”’」』）)\"']*$")
 URL_PART = re.compile(r"[/:=&]")
 
 
@@ -165,15 +165,10 @@ def proximity(text: str, tokens: tuple[str, ...]) -> float:
     return min(1.0, sum(n for _, n in spans) / max(1, end - start))
 
 
-# The interrogative of a Chinese question, whose place in the question an answer's words fill: "在哪里举行"
-# is answered by "在瑞士日内瓦举行".
-INTERROGATIVE = re.compile(
-    r"什么时候|什么地方|什么时间|哪一?[年月天日]|哪里|哪儿|何时|何地|何处|哪位|哪家|哪[个些]?|谁|什么|啥"
-    r"|多少[个位家名项次种类条点件国座届年月天日号]?|几[个位家名项次种类条点件国座届]"
-)
+# INTERROGATIVE (index/lang/patterns.py): the interrogative of a Chinese question, whose place in the question
+# an answer's words fill: "在哪里举行" is answered by "在瑞士日内瓦举行".
 SLOT_FILLER = 16  # most characters an answer puts where the interrogative stood
 SLOT_WORD_REACH = 3  # how many tokens from the interrogative its neighbouring words are looked for
-CLAUSE_END = re.compile(r"[,，。；;:：！!？?]")
 
 
 @dataclass(frozen=True)

@@ -11,21 +11,19 @@ whose objection is one of the scorer's features.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
 
 from index.backend import SearchBackend, SentenceRecord
+from index.lang.patterns import ANSWER_SHAPES, GRAIN_EXPRESSION, INTRODUCES, counted
 from service.answer_features import asks  # noqa: F401 - a document's own question is never a candidate
 from service.answer_features import REFERS_BACK, Candidate, Words, candidates, constraints, question_base, question_features, question_words
 from service.answer_scorer import AnswerScorer, choose
-from service.answer_types import GRAIN_EXPRESSION, MONEY_EXPRESSION, NUMBER_EXPRESSION, TIME_EXPRESSION, counted
 from service.query import Query
 from service.retrieval import Retrieval
 
 EVIDENCE_PASSAGES = 3
-INTRODUCES = re.compile(r"[:：]\s*$")
 FOCUS_MISSING_SHARE = 0.5
 # A word that at most about one passage in twenty holds (IDF over the passages) names the question's subject.
 SUBJECT_IDF = 3.0
@@ -111,11 +109,11 @@ def judge(
         problems.append("the question has no visible text")
     elif not texts:
         problems.append("no evidence")
-    if query.answer_type == "time" and not any(TIME_EXPRESSION.search(t) for t in texts):
+    if query.answer_type == "time" and not any(ANSWER_SHAPES["time"].search(t) for t in texts):
         problems.append("asks when; the evidence names no time")
-    if query.answer_type == "money" and not any(MONEY_EXPRESSION.search(t) for t in texts):
+    if query.answer_type == "money" and not any(ANSWER_SHAPES["money"].search(t) for t in texts):
         problems.append("asks how much money; the evidence names no sum")
-    if query.answer_type == "number" and not any(NUMBER_EXPRESSION.search(t) for t in texts):
+    if query.answer_type == "number" and not any(ANSWER_SHAPES["number"].search(t) for t in texts):
         problems.append("asks how many; the evidence gives no number")
     elif query.unit and not any(counted(query.unit).search(t) for t in texts):
         problems.append(f"asks how many {query.unit}; the evidence counts none")

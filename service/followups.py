@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from index.lang.scripts import HAN_BASIC, HAN_CHAR
 from index.normalize import normalize
 
 Terms = Callable[[str], list[str]]
@@ -38,7 +39,7 @@ SUBSTITUTION = re.compile(
 )
 # Words that point back to something named before.
 REFERENCE = re.compile(
-    r"它们?|其[中他余]?(?=[\u4e00-\u9fff])|该(?=[\u4e00-\u9fff])|此(?=[\u4e00-\u9fff])|这[个些项份次届场部条]|那[个些项份次届场部条]|他们|她们|[他她](?!国|人)"
+    rf"它们?|其[中他余]?(?=[{HAN_BASIC}])|该(?=[{HAN_BASIC}])|此(?=[{HAN_BASIC}])|这[个些项份次届场部条]|那[个些项份次届场部条]|他们|她们|[他她](?!国|人)"
     r"|\b(?:it|its|they|them|their|this|that|these|those|there|then|he|she|his|her)\b"
     r"|^\s*在?(?:会上|会议上|会中|会后|会期内|届时)",  # "会上宣布了什么": at the meeting just named
     re.IGNORECASE,
@@ -51,13 +52,13 @@ SUBSTITUTION_THEN = re.compile(r"^\s*(?:那么|那|还有)\s*(?P<subject>[^？?�
 # (Characters that also sit inside names, 会 of 峰会, 能 of 人工智能, 于 of 关于, are left out.)
 PREDICATE = re.compile(r"是|在|由|从|哪|什么|谁|多少|几[个项家章条名位种类届次]|何[时地处人]|怎|为什么|最终|一共|主要|包含|包括")
 # A demonstrative and the noun it points back with: "这部法案", "该公约", "这次对话".
-DEMONSTRATIVE = re.compile(r"(?:这|那|该|此)[个部项份次届场条位家]?([\u4e00-\u9fff]{2,4})")
+DEMONSTRATIVE = re.compile(rf"(?:这|那|该|此)[个部项份次届场条位家]?([{HAN_BASIC}]{{2,4}})")
 ORDINAL_TEXT = re.compile(r"第[一二三四五六七八九十百\d]+[届次轮期版]|首[届次轮]|[上下前]一?[届次轮]|本[届次轮]")
 ORDINAL = re.compile(r"^(?:第[一二三四五六七八九十\d]+[届次轮个期版]?|首[届次轮]|[上下]一?[届次轮]|本[届次轮])$")
 YEAR = re.compile(r"^\d{4}年?$")
 LATIN_NAME = re.compile(r"^[A-Za-z][A-Za-z.\-]*$")
-HAN = re.compile(r"[\u4e00-\u9fff]")
-WORD = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
+HAN = HAN_CHAR
+WORD = re.compile(rf"[{HAN_BASIC}A-Za-z0-9]")
 
 
 @dataclass(frozen=True)

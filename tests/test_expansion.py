@@ -49,8 +49,8 @@ def test_a_question_naming_an_author_gets_the_names_own_tokens(retriever: Retrie
     """jieba cuts "莉安托涅特·蔡向联合国" into …蔡向…; the byline holds 莉安托涅特·蔡."""
     backend = retriever.backend
     query = parse_query("莉安托涅特·蔡向联合国提交的计划提出了什么？", backend.tokenize)
-    assert "蔡" not in query.tokens and "莉安托涅特·蔡" in retriever.author_names
-    named = retriever.with_author_names(query)
+    assert "蔡" not in query.tokens and "莉安托涅特·蔡" in retriever.people.dotted
+    named = retriever.people.with_author_names(query)
     assert "蔡" in named.tokens and named.tokens[: len(query.tokens)] == query.tokens
     plain = parse_query("首尔峰会的主题是什么？", backend.tokenize)
-    assert retriever.with_author_names(plain) == plain
+    assert retriever.people.with_author_names(plain) == plain
