@@ -74,14 +74,14 @@ def test_an_authors_own_name_lifts_no_single_sentence_of_the_essay(retriever) ->
     assert naming, "the corpus names the author in the essay"
     positions = sorted({backend.sentences[i].chunk for i in naming} | {backend.chunk_positions[chunk.chunk_id]})
     query = parse_query(f"{name}认为什么", backend.tokenize)
-    name_tokens = [t for t in query.tokens if t in retriever.byline_tokens(positions[0])]
+    name_tokens = [t for t in query.tokens if t in retriever.people.byline_tokens(positions[0])]
     assert name_tokens
 
     def sentence_score(bylines) -> dict[int, float]:  # noqa: ANN001
         scored = score_candidates(backend, query, None, positions, retriever.weights.for_mode("keyword"), bylines)
         return {s.position: s.score for c in scored for s in c.sentences}
 
-    plain, masked = sentence_score(None), sentence_score(retriever.byline_tokens)
+    plain, masked = sentence_score(None), sentence_score(retriever.people.byline_tokens)
     assert all(plain[i] > min(plain.values()) for i in naming), "without bylines the naming sentences stand out"
     assert len(set(masked.values())) == 1, "with bylines no sentence gains from the author's name"
     mask = byline_mask(name_tokens + ["无关"], [frozenset(name_tokens), frozenset()], __import__("numpy").array([0, 1]))
@@ -96,9 +96,9 @@ def test_a_sentence_naming_its_own_author_is_marked_as_biography(retriever) -> N
     backend = retriever.backend
     bio = next(i for i, s in enumerate(backend.sentences) if "贝格斯 (Duncan Cass-Beggs)" in s.text)
     chunk = backend.sentences[bio].chunk
-    assert "邓肯·卡斯-贝格斯" in retriever.byline_names(chunk)
+    assert "邓肯·卡斯-贝格斯" in retriever.people.byline_names(chunk)
     other = next(i for i, s in enumerate(backend.sentences) if s.chunk == chunk and i != bio and "贝格斯" not in s.text)
-    marked = names_its_author(backend, np.array([bio, other]), np.array([0, 0]), [chunk], retriever.byline_names)
+    marked = names_its_author(backend, np.array([bio, other]), np.array([0, 0]), [chunk], retriever.people.byline_names)
     assert marked.tolist() == [True, False]
 
 
@@ -122,7 +122,7 @@ def test_a_question_naming_an_author_finds_that_authors_passages_first(retriever
         surname = latin.split()[-1]
         for question in (f"{chinese}认为发展中国家应当怎样参与治理？", f"What does {latin} argue about developing countries?"):
             query = retriever.retrieve(question, k=3).query
-            assert chinese in retriever.named_people(query) or surname in retriever.named_people(query), question
+            assert chinese in retriever.people.named_in(query) or surname in retriever.people.named_in(query), question
             about = [p.chunk.author == author or chinese in p.chunk.text or surname in p.chunk.text for p in retriever.search(question, k=5)]
             assert about[0] and about == sorted(about, reverse=True), (question, about)
 
@@ -132,9 +132,9 @@ def test_a_corpus_word_standing_in_for_an_unknown_one_names_no_author(retriever)
 
     query = retriever.retrieve("人工智能治理的挑战是什么？", k=3).query
     # a Chinese name: those count as named when they are among the keywords (a Latin one must be written)
-    author = next(name for name in retriever.people if re.search(r"^[\u4e00-\u9fff]{2,4}$", name) and name not in query.normalized)
-    assert retriever.named_people(replace(query, tokens=query.tokens + (author,))) == (author,)
-    assert retriever.named_people(replace(query, tokens=query.tokens + (author,), expanded=(author,))) == ()
+    author = next(name for name in retriever.people.people if re.search(r"^[\u4e00-\u9fff]{2,4}$", name) and name not in query.normalized)
+    assert retriever.people.named_in(replace(query, tokens=query.tokens + (author,))) == (author,)
+    assert retriever.people.named_in(replace(query, tokens=query.tokens + (author,), expanded=(author,))) == ()
 
 
 def test_a_named_authors_own_name_leaves_the_ranking_to_the_rest_of_the_question(retriever) -> None:
@@ -143,23 +143,23 @@ def test_a_named_authors_own_name_leaves_the_ranking_to_the_rest_of_the_question
     author = next(c.author for c in retriever.backend.chunks if c.author and "(" in c.author)
     chinese = author.split("(")[0]
     query = retriever.retrieve(f"{chinese}认为发展中国家应当怎样参与治理？", k=3).query
-    named = retriever.named_people(query)
-    stripped = retriever.without_names(query, named)
-    byline = retriever.byline_tokens(next(i for i, c in enumerate(retriever.backend.chunks) if c.author == author))
+    named = retriever.people.named_in(query)
+    stripped = retriever.people.without_names(query, named)
+    byline = retriever.people.byline_tokens(next(i for i, c in enumerate(retriever.backend.chunks) if c.author == author))
     assert byline & set(query.tokens) and not byline & set(stripped.tokens)
     assert {"发展中国家", "治理"} <= set(stripped.tokens)
-    assert retriever.without_names(query, ()) == query
+    assert retriever.people.without_names(query, ()) == query
 
 
 def test_a_given_name_alone_names_no_author(retriever) -> None:
     """"Daniel" of "Daniel Castro" is not the byline's "Daniel Privitera": a Latin name counts by its family
     name or whole, and a question naming someone else's family name keeps the plain ranking."""
-    from service.retrieval import LATIN_NAME
+    from index.lang.names import LATIN_NAME
 
     full = next(name for c in retriever.backend.chunks if c.author for name in LATIN_NAME.findall(c.author) if len(name.split()) == 2)
     given, family = full.split()
-    assert retriever.named_people(retriever.retrieve(f"What does {given} Zhang argue about AI governance?", k=3).query) == ()
-    assert family in retriever.named_people(retriever.retrieve(f"What does {given} {family} argue about AI governance?", k=3).query)
+    assert retriever.people.named_in(retriever.retrieve(f"What does {given} Zhang argue about AI governance?", k=3).query) == ()
+    assert family in retriever.people.named_in(retriever.retrieve(f"What does {given} {family} argue about AI governance?", k=3).query)
 
 
 def test_a_passage_holding_what_a_when_or_how_many_question_asks_for_gains() -> None:
