@@ -13,7 +13,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import bm25s
-import faiss
 import numpy as np
 
 from index import store, vocabulary
@@ -24,6 +23,7 @@ from index.lexicon import build_lexicon
 from index.sentence_kinds import sentence_kinds
 from index.tokenizing import KeywordTokenizer, mine_terms
 from index.variants import sound_variants, variant_map
+from index.vector_index import ANN_MIN_CHUNKS, dense_index, resolve_kind, stored_vectors, write_dense
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,6 @@ BM25_DIR = "bm25"
 SENTENCE_BM25_DIR = "bm25_sentences"
 USERDICT_FILE = "userdict.txt"
 LEXICON_FILE = "lexicon.json"
-INDEX_TYPES = ("flat", "hnsw")
 
 
 @dataclass
@@ -90,9 +89,8 @@ def previous_vectors(root: Path, model_fingerprint: str) -> dict[str, np.ndarray
     try:
         cache: dict[str, np.ndarray] = {}
         chunks = store.read_jsonl(directory / CHUNKS_FILE)
-        dense = faiss.read_index(str(directory / DENSE_FILE))
-        for i, row in enumerate(chunks):
-            cache[row["embed_hash"]] = dense.reconstruct(i)
+        vectors = stored_vectors(directory / DENSE_FILE)
+        cache.update((row["embed_hash"], vector) for row, vector in zip(chunks, vectors))
         sentences = store.read_jsonl(directory / SENTENCES_FILE)
         vectors = np.load(directory / SENTENCE_VECTORS_FILE, allow_pickle=False)
         for row, vector in zip(sentences, vectors):
@@ -179,21 +177,6 @@ def embed_corpus(
     return chunks, sentences, computed
 
 
-def dense_index(vectors: np.ndarray, index_type: str) -> faiss.Index:
-    """A FAISS inner-product index over normalized vectors (exact, or HNSW for large corpora)."""
-    dimension = vectors.shape[1]
-    if index_type == "flat":
-        index = faiss.IndexFlatIP(dimension)
-    elif index_type == "hnsw":
-        index = faiss.IndexHNSWFlat(dimension, 32, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = 80
-    else:
-        raise ValueError(f"unknown index type {index_type!r}; choose one of {INDEX_TYPES}")
-    if len(vectors):
-        index.add(vectors)
-    return index
-
-
 def keyword_index(tokens: list[list[str]]) -> bm25s.BM25:
     """A bm25s index over pre-tokenized texts (an empty text still gets its row)."""
     index = bm25s.BM25()
@@ -247,7 +230,8 @@ def build_index(
     root: Path,
     *,
     chunker: ChunkerSettings | None = None,
-    index_type: str = "flat",
+    index_type: str = "auto",
+    ann_min_chunks: int = ANN_MIN_CHUNKS,
     keep: int = 3,
     force: bool = False,
     progress: bool = False,
@@ -286,7 +270,7 @@ def build_index(
         store.write_jsonl(staged / DOCUMENTS_FILE, [{"meta": d.meta.to_dict(), "text": d.text, "sha256": d.sha256} for d in documents])
         store.write_jsonl(staged / CHUNKS_FILE, chunk_table)
         store.write_jsonl(staged / SENTENCES_FILE, sentence_table)
-        faiss.write_index(dense_index(chunk_vectors, index_type), str(staged / DENSE_FILE))
+        write_dense(dense_index(chunk_vectors, index_type, ann_min_chunks), staged / DENSE_FILE)
         np.save(staged / SENTENCE_VECTORS_FILE, sentence_vectors, allow_pickle=False)
         keyword_index(corpus_tokens).save(str(staged / BM25_DIR))
         sentence_tokens = [tokenizer.tokenize(s["embed_text"], normalized=True) for s in sentence_table]
@@ -306,6 +290,7 @@ def build_index(
             "model": {"name": embedder.name, "fingerprint": embedder.fingerprint, "dimension": int(chunk_vectors.shape[1])},
             "chunker": chunker.to_dict(),
             "index_type": index_type,
+            "dense_kind": resolve_kind(index_type, len(chunk_table), ann_min_chunks),
             "code": CODE_REVISION,
             "corpus": {d.doc_id: d.sha256 for d in documents},
             "counts": {"documents": len(documents), "chunks": len(chunk_table), "sentences": len(sentence_table)},

@@ -24,6 +24,7 @@ from index.build import (
 from index.documents import DocumentMeta
 from index.lexicon import Lexicon, Translated
 from index.tokenizing import KeywordTokenizer
+from index.vector_index import read_dense, search_parameters
 from index.vocabulary import Vocabulary
 
 CHUNK_FIELDS = ChunkRecord.__dataclass_fields__.keys()
@@ -95,7 +96,7 @@ class FaissBM25Index(VersionTables):
 
     def __init__(self, directory: Path, manifest: dict) -> None:
         super().__init__(directory, manifest)
-        self._dense = faiss.read_index(str(directory / DENSE_FILE))
+        self._dense = read_dense(directory / DENSE_FILE)
         self._sentence_vectors = np.load(directory / SENTENCE_VECTORS_FILE, allow_pickle=False)
         self._doc_of_chunk = np.array([c.doc_id for c in self.chunks])
         self._check_shapes()
@@ -146,20 +147,6 @@ class FaissBM25Index(VersionTables):
     def sentence_vectors(self, positions: list[int]) -> np.ndarray:
         return self._sentence_vectors[positions]
 
-
-
-HNSW_MIN_EF_SEARCH = 64
-
-
-def search_parameters(index: faiss.Index, k: int, selector: faiss.IDSelector | None) -> faiss.SearchParameters | None:
-    """Per-query FAISS parameters: a document filter, and for HNSW a search list of at least
-    k (faiss keeps its default of 16 even when asked for 50 results, and recall drops)."""
-    if isinstance(index, faiss.IndexHNSW):
-        params = faiss.SearchParametersHNSW(efSearch=max(2 * k, HNSW_MIN_EF_SEARCH))
-        if selector is not None:
-            params.sel = selector
-        return params
-    return None if selector is None else faiss.SearchParameters(sel=selector)
 
 
 def bm25_scores(index: bm25s.BM25, tokens: list[str]) -> np.ndarray | None:

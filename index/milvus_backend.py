@@ -46,7 +46,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import faiss
 import numpy as np
 
 from index import store
@@ -55,6 +54,7 @@ from index.build import CHUNKS_FILE, DENSE_FILE, SENTENCE_VECTORS_FILE, SENTENCE
 from index.faiss_bm25 import VersionTables, current_version
 from index.normalize import normalize
 from index.tokenizing import STOPWORDS, KeywordTokenizer
+from index.vector_index import stored_vectors
 
 log = logging.getLogger(__name__)
 
@@ -228,9 +228,7 @@ def vector_index(client, index_type: str, sparse: bool):  # noqa: ANN001, ANN201
 
 def version_vectors(directory: Path) -> tuple[np.ndarray, np.ndarray]:
     """The chunk and sentence vectors a version directory holds."""
-    dense = faiss.read_index(str(directory / DENSE_FILE))
-    chunks = dense.reconstruct_n(0, dense.ntotal) if dense.ntotal else np.zeros((0, dense.d), np.float32)
-    return np.ascontiguousarray(chunks, np.float32), np.load(directory / SENTENCE_VECTORS_FILE, allow_pickle=False)
+    return stored_vectors(directory / DENSE_FILE), np.load(directory / SENTENCE_VECTORS_FILE, allow_pickle=False)
 
 
 def insert_rows(client, name: str, rows: list[dict]) -> None:  # noqa: ANN001

@@ -82,7 +82,7 @@ class CorpusUpdater:
     root: Path
     embedder: Embedder
     chunker: ChunkerSettings = field(default_factory=ChunkerSettings)
-    index_type: str = "flat"
+    index_type: str = "auto"
     keep: int = 3
     wait: float | None = None
     before_publish: Callable[[Path, Path, str], None] | None = None  # e.g. index.milvus_backend.milvus_loader

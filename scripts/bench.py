@@ -448,6 +448,7 @@ def run_scale_part(index_root: Path, questions: list[str], args: argparse.Namesp
     options = ScaleOptions(
         chunks=args.chunks, vectors=args.vectors, whole_chunks=args.tokenize_chunks, k=args.scale_k,
         queries=args.scale_queries, seed=args.seed, memory_limit=int(args.memory_limit_gib * GIB),
+        dense_types=args.dense_types,
     )
     started = time.perf_counter()
     sentence_vectors = np.load(current / "sentence_vectors.npy")
@@ -477,7 +478,7 @@ def print_scale(report: Report, scale: dict, process_peak: int) -> None:
         f"(made in {corpus['seconds']:.1f} s; vectors in {scale['vectors_seconds']:.1f} s)"
     )
     report.table(
-        f"Scale run, dense build: {corpus['chunks']:,} chunks, index.build.dense_index",
+        f"Scale run, dense build: {corpus['chunks']:,} chunks, index.vector_index.dense_index",
         ["index", "build s", "chunks/s", "file MB", "file B/chunk", "RSS growth B/chunk", "phase peak RSS MB"],
         [[b["index"], b["seconds"], b["chunks_per_s"], b["file_bytes"] / MB, b["file_bytes_per_chunk"],
           b["rss_growth_bytes_per_chunk"], b["phase_peak_rss_bytes"] / MB] for b in dense["builds"]],
@@ -536,6 +537,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--http-seconds", type=float, default=6.0)
     parser.add_argument("--k", type=int, default=5)
     parser.add_argument("--scale-k", type=int, default=50)
+    parser.add_argument("--dense-types", type=lambda s: tuple(p.strip() for p in s.split(",") if p.strip()), default=(),
+                        help="index kinds the scale run builds besides flat (default: all of index.vector_index.INDEX_TYPES)")
     parser.add_argument("--scale-queries", type=int, default=200)
     parser.add_argument("--memory-limit-gib", type=float, default=24.0)
     parser.add_argument("--seed", type=int, default=0)

@@ -240,21 +240,20 @@ def serialized_size(index, scratch: Path) -> int:  # noqa: ANN001 - faiss.Index
     return size
 
 
-def dense_types() -> list[str]:
-    """The project's index types, exact first, since it is the ground truth for recall."""
-    from index.build import INDEX_TYPES
+def dense_types(wanted: tuple[str, ...] = ()) -> list[str]:
+    """The project's index kinds (or those wanted), exact first, since it is the ground truth for recall."""
+    from index.vector_index import INDEX_TYPES
 
-    return ["flat"] + [t for t in INDEX_TYPES if t != "flat"]
+    return ["flat"] + [t for t in INDEX_TYPES if t not in ("flat", "auto") and (not wanted or t in wanted)]
 
 
-def bench_dense(vectors: np.ndarray, queries: np.ndarray, k: int, scratch: Path) -> dict:
-    """Build each index type with index.build.dense_index, then time k-NN queries and HNSW recall against flat."""
-    from index.build import dense_index
-    from index.faiss_bm25 import HNSW_MIN_EF_SEARCH
+def bench_dense(vectors: np.ndarray, queries: np.ndarray, k: int, scratch: Path, kinds: tuple[str, ...] = ()) -> dict:
+    """Build each index type with index.vector_index.dense_index, then time k-NN queries and HNSW recall against flat."""
+    from index.vector_index import HNSW_MIN_EF_SEARCH, dense_index
 
     ef_searches = (FAISS_DEFAULT_EF_SEARCH, max(2 * k, HNSW_MIN_EF_SEARCH), 4 * max(2 * k, HNSW_MIN_EF_SEARCH))
     builds, searches, truth = [], [], None
-    for index_type in dense_types():
+    for index_type in dense_types(kinds):
         gc.collect()
         reset_peak()
         rss_before = rss_bytes()
@@ -362,6 +361,7 @@ class ScaleOptions:
     queries: int = 200
     seed: int = 0
     memory_limit: int = 24 * GIB
+    dense_types: tuple[str, ...] = ()  # empty: every kind
     notes: list[str] = field(default_factory=list)
 
 
@@ -407,7 +407,7 @@ def run_scale(
     result["vectors_seconds"] = time.perf_counter() - started
     result["dimension"] = int(vectors.shape[1])
     result["corpus_phase_peak_rss_bytes"] = peak_rss_bytes()
-    result["dense"] = bench_dense(vectors, queries, options.k, scratch)
+    result["dense"] = bench_dense(vectors, queries, options.k, scratch, options.dense_types)
     del vectors
     result["keyword"] = bench_keyword(corpus, tokenizer, questions, options.k, options.whole_chunks)
     return result

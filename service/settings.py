@@ -22,7 +22,9 @@ class Settings(BaseSettings):
     model: str = Field(str(DEFAULT_MODEL_DIR), description="sentence-transformers model: a local directory or a hub name")
     corpus: Path = Field(PROJECT_ROOT / "corpus", description="directory of .txt/.md documents (+ metadata.json)")
     index_dir: Path = Field(PROJECT_ROOT / "indexes" / "default", description="root of the versioned index")
-    index_type: Literal["flat", "hnsw"] = "flat"
+    index_type: Literal["auto", "flat", "hnsw", "ivf"] = Field(
+        "auto", description="chunk-vector index: auto (exact below 100,000 chunks, IVF-SQ8 re-scored exactly above), flat, hnsw or ivf; Milvus builds HNSW for hnsw, FLAT otherwise",
+    )
     backend: Literal["faiss", "milvus"] = Field("faiss", description="where dense and keyword candidate search run: faiss (in process) or milvus (GOVQA_MILVUS_URI; needs the scale extra)")
     milvus_uri: str = Field(str(PROJECT_ROOT / "indexes" / "milvus.db"), description="a local .db path (Milvus Lite, in process: development only) or http://host:19530 (Milvus Standalone/Distributed)")
     keep_versions: int = Field(3, ge=1)
