@@ -149,10 +149,21 @@ def question_or_exit(question: str) -> str:
     return question
 
 
-def server_or_none(url: str | None, local: bool, settings: Settings) -> str | None:
+def answered(
+    question: str, mode: str | None, url: str | None, local: bool, *,
+    remote: Callable[[str, Settings], T], in_process: Callable[[Settings], T],
+) -> T:
+    """A question checked, then asked of a running server when one is chosen, else of the index in this process."""
     from service.server_client import server_url
 
-    return None if local else server_url(url, settings)
+    question_or_exit(question)
+    check_mode(mode)
+    settings = Settings()
+    server = None if local else server_url(url, settings)
+    if server:
+        return server_call(lambda: remote(server, settings))
+    quiet_model_loading()
+    return in_process(settings)
 
 
 def server_call(call: Callable[[], T]) -> T:
@@ -186,19 +197,17 @@ def search(
     """Print the passages that best match a question."""
     from service.schemas import passage_out
 
-    question_or_exit(question)
-    check_mode(mode)
-    settings = Settings()
-    server = server_or_none(url, local, settings)
-    if server:
-        from service import server_client
+    from service import server_client
 
-        passages = server_call(lambda: server_client.search(server, settings.api_key, question, k, mode)).passages
-    else:
+    def in_process(settings: Settings) -> list:
         from service.runtime import open_retriever
 
-        quiet_model_loading()
-        passages = [passage_out(p) for p in index_or_exit(open_retriever, settings).search(question, k=k, mode=mode)]
+        return [passage_out(p) for p in index_or_exit(open_retriever, settings).search(question, k=k, mode=mode)]
+
+    passages = answered(
+        question, mode, url, local, in_process=in_process,
+        remote=lambda server, settings: server_client.search(server, settings.api_key, question, k, mode).passages,
+    )
     if as_json:
         typer.echo(json.dumps([p.model_dump() for p in passages], ensure_ascii=False, indent=2))
         return
@@ -220,20 +229,19 @@ def ask(
     """Answer a question with cited sentences, and show the passages with their evidence."""
     from service.answers_view import print_answer
 
-    question_or_exit(question)
-    check_mode(mode)
-    settings = Settings()
-    server = server_or_none(url, local, settings)
-    if server:
-        from service import server_client
+    from service import server_client
 
-        out = server_call(lambda: server_client.ask(server, settings.api_key, question, k, mode, doc_id))
-    else:
+    def in_process(settings: Settings):  # noqa: ANN202 - service.schemas.AskOut, imported late
         from service.runtime import open_asker
         from service.schemas import ask_out
 
-        quiet_model_loading()
-        out = ask_out(index_or_exit(open_asker, settings).ask(question, k=k, mode=mode, doc_ids=frozenset(doc_id) if doc_id else None))
+        doc_ids = frozenset(doc_id) if doc_id else None
+        return ask_out(index_or_exit(open_asker, settings).ask(question, k=k, mode=mode, doc_ids=doc_ids))
+
+    out = answered(
+        question, mode, url, local, in_process=in_process,
+        remote=lambda server, settings: server_client.ask(server, settings.api_key, question, k, mode, doc_id),
+    )
     if as_json:
         typer.echo(out.model_dump_json(indent=2))
         return
