@@ -21,9 +21,8 @@ from index.locking import RebuildBusy
 from index.updates import CorpusUpdater, DuplicateDocument, RebuildFailed, Upload, UpdateError, UpdateResult
 from service.asking import Asker
 from service.deps import get_asker
-from service.runtime import chunker_settings, extraction_limits
+from service.runtime import corpus_updater
 from service.schemas import DocumentOut, ErrorOut, document_out
-from service.settings import Settings
 from service.uploads import extract_uploads, read_upload
 
 log = logging.getLogger("govqa")
@@ -83,11 +82,7 @@ def updater_of(request: Request, asker: Asker) -> CorpusUpdater:
     """The app's corpus updater, sharing the served model."""
     state = request.app.state
     if getattr(state, "updater", None) is None:
-        settings: Settings = state.settings
-        state.updater = CorpusUpdater(
-            settings.corpus, settings.index_dir, asker.retriever.embedder, chunker=chunker_settings(settings),
-            index_type=settings.index_type, keep=settings.keep_versions, wait=0, limits=extraction_limits(settings),
-        )
+        state.updater = corpus_updater(state.settings, asker.retriever.embedder, wait=0)
     return state.updater
 
 

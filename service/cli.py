@@ -52,14 +52,9 @@ def built_line(result) -> str:  # noqa: ANN001 - a BuildResult
 
 
 def updater(settings: Settings):  # noqa: ANN201 - a CorpusUpdater (imported lazily)
-    from index.updates import CorpusUpdater
-    from service.runtime import chunker_settings, extraction_limits, make_embedder
+    from service.runtime import corpus_updater, make_embedder
 
-    return CorpusUpdater(
-        settings.corpus, settings.index_dir, make_embedder(settings), chunker=chunker_settings(settings),
-        index_type=settings.index_type, keep=settings.keep_versions, before_publish=milvus_hook(settings),
-        limits=extraction_limits(settings),
-    )
+    return corpus_updater(settings, make_embedder(settings), before_publish=milvus_hook(settings))
 
 
 def milvus_hook(settings: Settings):  # noqa: ANN201 - a build hook, or None

@@ -18,8 +18,7 @@ from index import store
 from index.journal import recover
 from index.locking import RebuildBusy, rebuild_lock
 from service.asking import Asker
-from service.retrieval import Retriever
-from service.runtime import make_embedder, open_index
+from service.runtime import make_embedder, open_asker
 from service.settings import Settings
 
 log = logging.getLogger("govqa")
@@ -66,8 +65,7 @@ class Swapper:
     def load(self) -> Asker:
         current: Asker | None = self.app.state.asker
         embedder = current.retriever.embedder if current is not None else make_embedder(self.settings)
-        backend = open_index(self.settings, embedder.dimension)
-        asker = Asker(Retriever(backend, embedder, self.settings), self.settings)
+        asker = open_asker(self.settings, embedder)
         if current is None:
             asker.retriever.embed_query("warm up")
         return asker

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from index.chunking import ChunkerSettings
@@ -9,6 +11,7 @@ from index.embedding import SentenceTransformerEmbedder
 from index.costs import CostLimits
 from index.extraction import ExtractionLimits
 from index.faiss_bm25 import FaissBM25Index, load_index
+from index.updates import CorpusUpdater
 from service.asking import Asker
 from service.retrieval import Retriever
 from service.settings import Settings
@@ -67,3 +70,14 @@ def open_retriever(settings: Settings, embedder: SentenceTransformerEmbedder | N
 
 def open_asker(settings: Settings, embedder: SentenceTransformerEmbedder | None = None) -> Asker:
     return Asker(open_retriever(settings, embedder), settings)
+
+
+def corpus_updater(
+    settings: Settings, embedder: SentenceTransformerEmbedder, *,
+    wait: float | None = None, before_publish: Callable[[Path, Path, str], None] | None = None,
+) -> CorpusUpdater:
+    """The corpus updater of the configured corpus and index root, for the command line and the admin routes."""
+    return CorpusUpdater(
+        settings.corpus, settings.index_dir, embedder, chunker=chunker_settings(settings), index_type=settings.index_type,
+        keep=settings.keep_versions, wait=wait, before_publish=before_publish, limits=extraction_limits(settings),
+    )
