@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -24,3 +24,12 @@ def launch() -> Iterator[Browser]:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+def ask(page: Page, question: str) -> None:
+    """Type a question into the web page and wait until its answer is shown."""
+    box = page.get_by_label("Your question")
+    box.fill(question)
+    box.press("Enter")
+    expect(page.locator("#results")).to_have_attribute("aria-busy", "false")
+    expect(page.locator("#asked q")).to_have_text(question)

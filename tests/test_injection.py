@@ -12,7 +12,6 @@ import json
 import re
 import shutil
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import urlparse
 
 import anyio
@@ -21,19 +20,13 @@ import openai
 import pytest
 from markdown_it import MarkdownIt
 from mcp import Client
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
+from browser import ask, needs_chromium
 from index.build import build_index
 from index.documents import load_corpus
 from servers import serve, wait_ready
 from service.settings import PROJECT_ROOT, Settings
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
-needs_chromium = pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium: `make browser` installs it")
 
 DOC_ID = "injected"
 TITLE = '星河协议 <img src=x onerror="window.__pwned=3"> [官网](https://evil.example/title) ![logo](https://evil.example/title.png)'
@@ -328,14 +321,6 @@ def test_mcp_quotes_documents_as_inert_text_and_structures_them_raw(base_url: st
 # ---------- the web page: text, never markup ----------
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
 class Watched:
     """A page with everything it does recorded: requests, dialogs, errors and console errors."""
 
@@ -389,14 +374,6 @@ def watched(request: pytest.FixtureRequest, browser: Browser, base_url: str) -> 
     watched = Watched(browser, base_url, bypass_csp=request.param)
     yield watched
     watched.context.close()
-
-
-def ask(page: Page, question: str) -> None:
-    box = page.get_by_label("Your question")
-    box.fill(question)
-    box.press("Enter")
-    expect(page.locator("#results")).to_have_attribute("aria-busy", "false")
-    expect(page.locator("#asked q")).to_have_text(question)
 
 
 @needs_chromium

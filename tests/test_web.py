@@ -12,7 +12,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from browser import needs_chromium
+from browser import ask, needs_chromium
 from helpers import SEOUL
 from servers import serve
 from service.display import readable
@@ -49,14 +49,6 @@ def page(browser: Browser, base_url: str) -> Iterator[Page]:
     yield page
     page.context.close()
     assert not problems, problems
-
-
-def ask(page: Page, question: str) -> None:
-    box = page.get_by_label("Your question")
-    box.fill(question)
-    box.press("Enter")
-    expect(page.locator("#results")).to_have_attribute("aria-busy", "false")
-    expect(page.locator("#asked q")).to_have_text(question)
 
 
 def url_question(page: Page) -> list[str]:

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, quote, urlparse
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from browser import needs_chromium
+from browser import ask, needs_chromium
 
 pytestmark = needs_chromium
 INITIATIVE = "中方在哪个论坛上宣布将提出《全球人工智能治理倡议》？"
@@ -23,14 +23,6 @@ def page(browser: Browser, base_url: str) -> Iterator[Page]:
     page = context.new_page()
     yield page
     context.close()
-
-
-def ask(page: Page, question: str) -> None:
-    box = page.get_by_label("Your question")
-    box.fill(question)
-    box.press("Enter")
-    expect(page.locator("#results")).to_have_attribute("aria-busy", "false")
-    expect(page.locator("#asked q")).to_have_text(question)
 
 
 def test_the_search_mode_select_shows_its_whole_label(page: Page) -> None:
