@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from functools import cached_property
 from pathlib import Path
 from typing import Protocol
@@ -130,8 +129,6 @@ class SentenceTransformerEmbedder:
 
     @cached_property
     def model(self):  # noqa: ANN201 - SentenceTransformer is imported lazily
-        if not Path(self.name).exists():
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
         import torch
         from sentence_transformers import SentenceTransformer
 
@@ -140,7 +137,7 @@ class SentenceTransformerEmbedder:
         if Path(self.name).is_dir():
             verify_checksums(Path(self.name))
         try:
-            return SentenceTransformer(self.name, device=self.device)
+            return SentenceTransformer(self.name, device=self.device, local_files_only=True)  # never a download
         except OSError as exc:
             raise RuntimeError(
                 f"cannot load embedding model {self.name!r}: {exc}. "

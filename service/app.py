@@ -27,7 +27,7 @@ from service.deps import capacity, document_filter, get_asker
 from service.errors import BodyLimit, install_error_handlers, install_request_ids
 from service.mcp_server import mcp_sessions, mount_mcp
 from service.metrics import install_metrics
-from service.rawurl import PercentEncodeQuery, widen_h11_request_line
+from service.rawurl import PercentEncodeQuery
 from service.reloading import Swapper, clean_leftovers, watch
 from service.runtime import open_asker
 from service.schemas import (
@@ -83,7 +83,6 @@ def create_app(settings: Settings | None = None, embedder: SentenceTransformerEm
     app.state.settings = settings
     app.state.in_flight = 0
     app.state.extractions = 0
-    widen_h11_request_line()
     install_error_handlers(app)
     install_request_ids(app)
     install_metrics(app)

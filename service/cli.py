@@ -371,6 +371,7 @@ def serve(
     import uvicorn
 
     from service.app import create_app
+    from service.rawurl import widen_h11_request_line
     from service.slow_clients import uvicorn_options
 
     settings = settings_with(host=host, port=port)
@@ -379,6 +380,7 @@ def serve(
 
         serve_replicas(settings, replicas or 1, ray_address)
         return
+    widen_h11_request_line()
     uvicorn.run(create_app(settings), **uvicorn_options(settings))
 
 

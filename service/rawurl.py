@@ -4,6 +4,7 @@ RFC 9112 wants non-ASCII bytes in a URL percent-encoded, and h11 (uvicorn's HTTP
 parser) rejects them with 400; nginx and most servers accept them. govqa accepts them
 in the query string: h11's request-line pattern is widened to admit bytes 0x80–0xFF, and
 an ASGI middleware percent-encodes those bytes so the framework decodes them as UTF-8.
+The widening changes h11 for the whole process, so the entry point (`govqa serve`) makes it.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ import uvicorn
 
 from index.embedding import SentenceTransformerEmbedder
 from service.app import create_app
+from service.rawurl import widen_h11_request_line
 from service.runtime import make_embedder
 from service.settings import Settings
 
@@ -42,6 +43,7 @@ class Server(uvicorn.Server):
 
 
 def serve(settings: Settings) -> Iterator[str]:
+    widen_h11_request_line()  # what `govqa serve` does before it starts uvicorn
     port = free_port()
     app = create_app(settings, embedder_for(settings))
     server = Server(uvicorn.Config(app, host="127.0.0.1", port=port, http="h11", log_level="warning"))

@@ -152,3 +152,34 @@ def test_server_errors_keep_their_message_and_exit_codes(base_url: str) -> None:
     assert refused.exit_code == 2 and "422" in refused.output and "k" in refused.output
     unreachable = runner.invoke(app, ["ask", "首尔峰会", "--url", f"http://127.0.0.1:{free_port()}"])
     assert unreachable.exit_code == 1 and "cannot reach" in unreachable.output and "Traceback" not in unreachable.output
+
+
+def test_govqa_serve_reads_a_raw_utf8_query_string(built_index: Path) -> None:
+    """`govqa serve` itself (a subprocess, as a shell runs it) accepts `?q=首尔…` unencoded, as curl sends it."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    port = free_port()
+    env = {**os.environ, "GOVQA_INDEX_DIR": str(built_index), "GOVQA_PORT": str(port)}
+    server = subprocess.Popen([sys.executable, "-m", "service.cli", "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    reply = b""
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline and server.poll() is None:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1) as conn:
+                    conn.sendall("GET /v1/search?q=首尔峰会的主题是什么&k=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+                    reply = b"".join(iter(lambda: conn.recv(65536), b""))
+                if not reply.startswith(b"HTTP/1.1 503"):
+                    break
+            except OSError:
+                pass
+            time.sleep(0.3)
+        assert reply.startswith(b"HTTP/1.1 200"), reply[:200]
+        assert "首尔峰会的主题是什么" in reply.partition(b"\r\n\r\n")[2].decode("utf-8")
+    finally:
+        server.terminate()
+        server.wait(30)
