@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 import httpx
 
 from service.schemas import AskOut, SearchOut
@@ -20,9 +22,20 @@ class ServerError(Exception):
         self.status = status
 
 
+def reachable_host(host: str) -> str:
+    """The address a client uses for a listen address: a wildcard (every interface) is reached on loopback."""
+    try:
+        address = ipaddress.ip_address(host) if host else None
+    except ValueError:
+        return host
+    if address is None or address.is_unspecified:
+        return "::1" if address is not None and address.version == 6 else "127.0.0.1"
+    return host
+
+
 def local_address(settings: Settings) -> str:
     """Where a server started with these settings listens, as a client reaches it."""
-    host = "127.0.0.1" if settings.host in ("0.0.0.0", "") else "::1" if settings.host == "::" else settings.host
+    host = reachable_host(settings.host)
     return f"http://[{host}]:{settings.port}" if ":" in host else f"http://{host}:{settings.port}"
 
 

@@ -183,3 +183,14 @@ def test_govqa_serve_reads_a_raw_utf8_query_string(built_index: Path) -> None:
     finally:
         server.terminate()
         server.wait(30)
+
+
+@pytest.mark.parametrize(("listen", "reached"), [
+    ("0.0.0.0", "http://127.0.0.1:8000"), ("::", "http://[::1]:8000"), ("", "http://127.0.0.1:8000"),
+    ("192.0.2.7", "http://192.0.2.7:8000"), ("fe80::1", "http://[fe80::1]:8000"), ("govqa.internal", "http://govqa.internal:8000"),
+])
+def test_a_wildcard_listen_address_is_reached_on_loopback(listen: str, reached: str) -> None:
+    from service.server_client import local_address
+    from service.settings import Settings
+
+    assert local_address(Settings(host=listen, port=8000)) == reached
