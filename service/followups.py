@@ -281,13 +281,26 @@ def resolve_one(question: str, previous: str, terms: Terms) -> Resolved:
 def resolve(question: str, history: Sequence[str], terms: Terms) -> Resolved:
     """The last question of a conversation, read against the earlier ones in turn (each against the
     previous one as it was resolved); without history, the question as it is."""
+    previous = previous_of(history, terms)
+    return Resolved(question, question) if previous is None else resolve_one(question, previous, terms)
+
+
+def previous_of(history: Sequence[str], terms: Terms) -> str | None:
+    """The conversation's last question as it was resolved, each turn against the one before it; None without one."""
     earlier = [h for h in history if h.strip()]
     if not earlier:
-        return Resolved(question, question)
+        return None
     previous = earlier[0]
     for turn in earlier[1:]:
         previous = resolve_one(turn, previous, terms).question
-    return resolve_one(question, previous, terms)
+    return previous
+
+
+def read_back(question: str, history: Sequence[str], terms: Terms) -> Resolved | None:
+    """The question read as a reference back to the previous one even without a reference word ("中方是谁带队的？"
+    after a question naming the summit): for a question that found no answer on its own."""
+    previous = previous_of(history, terms)
+    return None if previous is None else refer_back(previous, question, terms)
 
 
 def keyword_terms(tokenize: Callable[[str], list[str]], translate: Callable | None = None) -> Terms:
@@ -300,4 +313,13 @@ def keyword_terms(tokenize: Callable[[str], list[str]], translate: Callable | No
 
 def resolve_with(backend: object, question: str, history: Sequence[str]) -> Resolved:
     """`resolve` with the keyword terms of a loaded index (its tokenizer and lexicon)."""
-    return resolve(question, history, keyword_terms(backend.tokenize, getattr(backend, "translate", None)))
+    return resolve(question, history, index_terms(backend))
+
+
+def read_back_with(backend: object, question: str, history: Sequence[str]) -> Resolved | None:
+    """`read_back` with the keyword terms of a loaded index."""
+    return read_back(question, history, index_terms(backend))
+
+
+def index_terms(backend: object) -> Terms:
+    return keyword_terms(backend.tokenize, getattr(backend, "translate", None))

@@ -118,3 +118,21 @@ def test_a_reference_back_its_documents_do_not_answer_in_its_own_words_gains_the
     answered, resolved = ask_in_conversation(asker, question, history)
     assert "全球人工智能治理倡议" in resolved.carried and resolved.question.startswith("中国 全球人工智能治理倡议")
     assert answered.answer is not None and any("11项主张" in s.sentence.text for s in answered.answer.sentences)
+
+
+def test_a_question_that_finds_no_answer_alone_is_read_back_to_the_previous_one(asker) -> None:
+    """No reference word, two subject-less terms: asked alone it abstains, so it is asked again within the documents
+    the previous question is answered from."""
+    question, history = "中国派谁出席？", ["首届全球人工智能安全峰会在哪里举行？"]
+    assert asker.ask(question).answer is None
+    answered, resolved = ask_in_conversation(asker, question, history)
+    focus = {p.doc_id for p in asker.retriever.search(history[0], 3)}
+    assert resolved.asked == question and resolved.documents and set(resolved.documents) <= focus
+    assert answered.answer is not None and all(p.doc_id in resolved.documents for p in answered.passages)
+
+
+def test_a_question_answered_alone_is_not_read_back(asker) -> None:
+    question, history = "美方由谁带队？", ["中美人工智能政府间对话首次会议在哪里举行？"]
+    answered, resolved = ask_in_conversation(asker, question, history)
+    assert resolved.question == question and resolved.documents == () and resolved.carried == ()
+    assert answered.answer is not None and "查布拉" in answered.answer.text
