@@ -66,8 +66,7 @@ def model_fingerprint(name: str) -> str:
     if not path.is_dir():
         return f"name:{name}"
     digest = hashlib.sha256()
-    files = [p for p in path.rglob("*") if p.is_file() and (p.suffix in WEIGHT_SUFFIXES or p.suffix == ".json")]
-    for file in sorted(f for f in files if f.relative_to(path).parts[0] != "onnx"):
+    for file in fingerprinted_files(path):
         digest.update(file.relative_to(path).as_posix().encode())
         with file.open("rb") as handle:
             for block in iter(lambda: handle.read(1 << 20), b""):
@@ -75,13 +74,16 @@ def model_fingerprint(name: str) -> str:
     return digest.hexdigest()
 
 
+def fingerprinted_files(directory: Path) -> list[Path]:
+    """The weight and config files of a model directory in name order, without govqa's own `onnx/` exports."""
+    files = [p for p in directory.rglob("*") if p.is_file() and (p.suffix in WEIGHT_SUFFIXES or p.suffix == ".json")]
+    return sorted(f for f in files if f.relative_to(directory).parts[0] != "onnx")
+
+
 def stat_signature(directory: Path) -> list[list]:
     """Name, size and modification time of each file `model_fingerprint` reads: what changes when a model is replaced."""
-    files = [p for p in directory.rglob("*") if p.is_file() and (p.suffix in WEIGHT_SUFFIXES or p.suffix == ".json")]
-    return [
-        [f.relative_to(directory).as_posix(), f.stat().st_size, f.stat().st_mtime_ns]
-        for f in sorted(files) if f.relative_to(directory).parts[0] != "onnx"
-    ]
+    stats = [(f.relative_to(directory).as_posix(), f.stat()) for f in fingerprinted_files(directory)]
+    return [[name, stat.st_size, stat.st_mtime_ns] for name, stat in stats]
 
 
 def remembered_fingerprint(directory: Path) -> str:

@@ -49,22 +49,26 @@ def verify_listed(directory: Path, expected: dict[str, str]) -> None:
             raise ModelDamaged(f"model file {name} in {directory} is damaged (checksum mismatch); run `make model` again")
 
 
+def listed_checksums(directory: Path) -> dict[str, str] | None:
+    """The directory's recorded sha256 of each file; None when it has no checksum list."""
+    listing = directory / CHECKSUMS
+    return read_checksums(listing) if listing.is_file() else None
+
+
 def verify_some(directory: Path, names: list[str]) -> bool:
     """Verify just these files (what a process reads when it needs no weights); False when there is no list."""
-    listing = directory / CHECKSUMS
-    if not listing.is_file():
+    expected = listed_checksums(directory)
+    if expected is None:
         return False
-    expected = read_checksums(listing)
     verify_listed(directory, {name: expected[name] for name in names if name in expected})
     return True
 
 
 def verify_checksums(directory: Path) -> bool:
     """Compare every listed file with its recorded sha256; False when the directory has no list."""
-    listing = directory / CHECKSUMS
-    if not listing.is_file():
+    expected = listed_checksums(directory)
+    if expected is None:
         return False
-    expected = read_checksums(listing)
     verify_listed(directory, expected)
     unlisted = [p.relative_to(directory).as_posix() for p in model_files(directory) if p.relative_to(directory).as_posix() not in expected]
     if unlisted:

@@ -95,7 +95,6 @@ def load_tokenizer(config: ModelConfig):  # noqa: ANN201 - a tokenizers.Tokenize
 
     verify_some(config.directory, list(config.files_read))
     tokenizer = Tokenizer.from_file(str(config.directory / "tokenizer.json"))
-    tokenizer.no_truncation()
     tokenizer.enable_truncation(config.max_length)
     pad_id = tokenizer.token_to_id(config.pad_token) if config.pad_token else None
     if pad_id is not None:

@@ -201,7 +201,7 @@ def search(
 
     passages = answered(
         question, mode, url, local, in_process=in_process,
-        remote=lambda server, settings: server_client.search(server, settings.api_key, question, k, mode).passages,
+        remote=lambda server, settings: server_client.search(server, settings, question, k, mode).passages,
     )
     if as_json:
         typer.echo(json.dumps([p.model_dump() for p in passages], ensure_ascii=False, indent=2))
@@ -235,7 +235,7 @@ def ask(
 
     out = answered(
         question, mode, url, local, in_process=in_process,
-        remote=lambda server, settings: server_client.ask(server, settings.api_key, question, k, mode, doc_id),
+        remote=lambda server, settings: server_client.ask(server, settings, question, k, mode, doc_id),
     )
     if as_json:
         typer.echo(out.model_dump_json(indent=2))

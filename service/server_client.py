@@ -4,14 +4,20 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
+from typing import TypeVar
 
 import httpx
+from pydantic import BaseModel
 
+from govqa.client import GovQA, GovQAError
 from service.schemas import AskOut, SearchOut
 from service.settings import Mode, Settings
 
 PROBE_SECONDS = 0.5
 ASK_SECONDS = 60.0
+
+T = TypeVar("T", bound=BaseModel)
 
 
 class ServerError(Exception):
@@ -70,33 +76,21 @@ def server_url(explicit: str | None, settings: Settings) -> str | None:
     return configured if local is None or local == served else None
 
 
-def error_message(response: httpx.Response) -> str:
+def asked(url: str, api_key: str | None, request: Callable[[GovQA], BaseModel], out: type[T]) -> T:
+    """One request through govqa's client, its reply read as the API's own response model; ServerError
+    with the server's message when it refuses, or when it cannot be reached."""
     try:
-        error = response.json().get("error") or {}
-        return str(error.get("message") or response.text)
-    except ValueError:
-        return response.text or response.reason_phrase
-
-
-def call(url: str, api_key: str | None, method: str, path: str, **kwargs) -> dict:  # noqa: ANN003 - httpx request arguments
-    """One request to the server: its JSON, or ServerError with the server's own message."""
-    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-    try:
-        response = httpx.request(method, f"{url}{path}", headers=headers, timeout=ASK_SECONDS, **kwargs)
+        with GovQA(url, api_key=api_key, timeout=ASK_SECONDS) as client:
+            return out.model_validate(request(client).model_dump())
+    except GovQAError as exc:
+        raise ServerError(exc.status, f"{url} answered {exc.status}: {exc.message}") from exc
     except httpx.HTTPError as exc:
         raise ServerError(0, f"cannot reach the govqa server at {url} ({type(exc).__name__}: {exc})") from exc
-    if response.status_code != 200:
-        raise ServerError(response.status_code, f"{url} answered {response.status_code}: {error_message(response)}")
-    return response.json()
 
 
-def ask(url: str, api_key: str | None, question: str, k: int, mode: Mode | None, doc_ids: list[str] | None) -> AskOut:
-    body: dict = {"question": question, "top_k": k, "mode": mode or "hybrid"}
-    if doc_ids:
-        body["doc_ids"] = doc_ids
-    return AskOut.model_validate(call(url, api_key, "POST", "/v1/ask", json=body))
+def ask(url: str, settings: Settings, question: str, k: int, mode: Mode | None, doc_ids: list[str] | None) -> AskOut:
+    return asked(url, settings.api_key, lambda c: c.ask(question, top_k=k, mode=mode or settings.mode, doc_ids=doc_ids), AskOut)
 
 
-def search(url: str, api_key: str | None, query: str, k: int, mode: Mode | None) -> SearchOut:
-    params = {"q": query, "k": k, "mode": mode or "hybrid"}
-    return SearchOut.model_validate(call(url, api_key, "GET", "/v1/search", params=params))
+def search(url: str, settings: Settings, query: str, k: int, mode: Mode | None) -> SearchOut:
+    return asked(url, settings.api_key, lambda c: c.search(query, k=k, mode=mode or settings.mode), SearchOut)
