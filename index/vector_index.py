@@ -19,8 +19,8 @@ import numpy as np
 
 INDEX_TYPES = ("auto", "flat", "hnsw", "ivf")
 
-# Where exact search stops being the right choice. Flat search costs about 0.11 ms per 1,000 384-d chunks on one
-# core here (23 ms p50 at 200k, 115 ms at 1M); below 100k it stays under ~11 ms and is exact, above it IVF wins.
+# Where exact search stops being the right choice: flat search at k = 50 grows linearly, about 21 ms at 100k and
+# 216 ms at 1M chunks of 384-d on the 2-core machine of docs/scaling.md; IVF stays near 12 ms at 1M.
 ANN_MIN_CHUNKS = 100_000
 HNSW_M, HNSW_EF_CONSTRUCTION = 32, 80
 HNSW_MIN_EF_SEARCH = 64

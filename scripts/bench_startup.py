@@ -19,57 +19,30 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import anyio
-import httpx
 
+from bench import start_server, stop_server
 from bench_scale import cpu_features, describe_cpu
+from service.settings import Settings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 GOVQA = str(PROJECT_ROOT / ".venv" / "bin" / "govqa")
 QUESTION = "首尔峰会的主题是什么？"
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def serve_until_ready(port: int) -> tuple[subprocess.Popen, float]:
-    started = time.perf_counter()
-    server = subprocess.Popen(
-        [GOVQA, "serve", "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=PROJECT_ROOT,
-    )
-    while time.perf_counter() - started < 300:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                return server, time.perf_counter() - started
-        except httpx.HTTPError:
-            pass
-        if server.poll() is not None:
-            raise RuntimeError("govqa serve exited before it was ready")
-        time.sleep(0.02)
-    server.kill()
-    raise RuntimeError("govqa serve not ready after 300 s")
-
-
-def stop(server: subprocess.Popen) -> None:
-    server.terminate()
-    try:
-        server.wait(30)
-    except subprocess.TimeoutExpired:
-        server.kill()
+def serve_until_ready() -> tuple[subprocess.Popen, str, float]:
+    """`govqa serve` on a free port over the configured index, with its URL and seconds until /readyz said 200."""
+    return start_server(Settings().index_dir, Path(tempfile.gettempdir()) / "govqa-bench-startup-serve.log")
 
 
 def time_serve() -> float:
-    server, seconds = serve_until_ready(free_port())
-    stop(server)
+    server, _, seconds = serve_until_ready()
+    stop_server(server)
     return seconds
 
 
@@ -99,14 +72,13 @@ def time_command(args: list[str], env: dict[str, str]) -> float:
 
 
 def time_ask(runs: int) -> dict[str, list[float]]:
-    port = free_port()
-    server, _ = serve_until_ready(port)
-    env = {**os.environ, "GOVQA_PORT": str(port)}
+    server, url, _ = serve_until_ready()
+    env = {**os.environ, "GOVQA_PORT": url.rsplit(":", 1)[1]}  # found at the configured address, as by default
     try:
         time_command(["ask", QUESTION], env)  # the server's first answer warms its caches
         remote = [time_command(["ask", f"{QUESTION} {i}"], env) for i in range(runs)]
     finally:
-        stop(server)
+        stop_server(server)
     local = [time_command(["ask", "--local", f"{QUESTION} {i}"], env) for i in range(runs)]
     return {"govqa ask (server running)": remote, "govqa ask --local (cold, in process)": local}
 

@@ -39,7 +39,7 @@ def ask_in_conversation(
     if not (resolved.refers_back and resolved.previous):
         alone = replace(asker.ask(resolved.question, k, mode, doc_ids), question=question)
         back = None if alone.answer is not None or resolved.changed else read_back_with(asker.retriever.backend, question, history)
-        if not (back is not None and back.previous):
+        if back is None:
             return alone, resolved
         result, reading = ask_back(asker, back, k, mode, doc_ids)
         return (result, reading) if result.answer is not None else (alone, resolved)
