@@ -68,6 +68,10 @@ QUESTION_FEATURES = (
     "rule_kind", "rule_focus", "rule_subject",
 )
 
+# What tells a question on the documents' subject from chit-chat and questions on other subjects: its length,
+# how many of its words no document holds, how much of it the leading passages say, the best sentence's cosine.
+SCOPE_FEATURES = ("own_tokens", "unknown_share", "passage_cover", "top_dense")
+
 
 @dataclass(frozen=True)
 class Candidate:

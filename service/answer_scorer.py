@@ -1,8 +1,10 @@
-"""The answer scorer: two logistic regressions fitted by scripts/fit_answer_scorer.py and shipped as
+"""The answer scorer: three logistic regressions fitted by scripts/fit_answer_scorer.py and shipped as
 JSON (service/models/answer_scorer.json; no pickle). The first reads the question against each
 candidate sentence and gives the log-odds that the sentence answers; the second reads the question
-against its evidence as a whole and gives the probability that the quoted sentences answer, which
-is the answer's confidence and decides abstention against one calibrated threshold.
+against its evidence as a whole and gives the probability that the quoted sentences answer; the third
+gives the probability that the question is about what the documents cover at all (not chit-chat or a
+question on another subject). The answer's confidence is the smaller of the two probabilities and
+decides abstention against one calibrated threshold.
 """
 
 from __future__ import annotations
@@ -13,9 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
-from service.answer_features import QUESTION_FEATURES, SENTENCE_FEATURES, Candidate
+from service.answer_features import QUESTION_FEATURES, SCOPE_FEATURES, SENTENCE_FEATURES, Candidate
 
 MODEL_FILE = Path(__file__).resolve().parent / "models" / "answer_scorer.json"
+SCOPE_COLUMNS = [QUESTION_FEATURES.index(name) for name in SCOPE_FEATURES]
 # A further sentence joins the best one when its probability is at least this share of the best's.
 COMPANION_SHARE = 0.1
 
@@ -54,23 +57,32 @@ class Linear:
 
 @dataclass(frozen=True)
 class AnswerScorer:
-    """Sentence and answer models with the abstention threshold they were calibrated for."""
+    """Sentence, answer and scope models with the abstention threshold they were calibrated for."""
 
     sentence: Linear
     answer: Linear
+    scope: Linear
     threshold: float
     trained_on: tuple[str, ...] = ()
+    outside: tuple[str, ...] = ()  # the training sets the scope model read as outside the documents
 
     def sentence_logits(self, found: list[Candidate]) -> np.ndarray:
         return self.sentence.logits(np.array([c.features for c in found])) if found else np.zeros(0)
 
     def probability(self, question_features: np.ndarray) -> float:
+        """The chance that the quoted sentences answer: never more than the chance that the question is in scope."""
+        return min(self.answers(question_features), self.in_scope(question_features))
+
+    def answers(self, question_features: np.ndarray) -> float:
         return float(sigmoid(self.answer.logits(question_features[None, :]))[0])
+
+    def in_scope(self, question_features: np.ndarray) -> float:
+        return float(sigmoid(self.scope.logits(question_features[None, SCOPE_COLUMNS]))[0])
 
     def to_dict(self) -> dict:
         return {
-            "sentence": self.sentence.to_dict(), "answer": self.answer.to_dict(), "threshold": self.threshold,
-            "trained_on": list(self.trained_on),
+            "sentence": self.sentence.to_dict(), "answer": self.answer.to_dict(), "scope": self.scope.to_dict(),
+            "threshold": self.threshold, "trained_on": list(self.trained_on), "outside": list(self.outside),
         }
 
     def save(self, path: Path) -> None:
@@ -82,7 +94,8 @@ class AnswerScorer:
             data = json.loads(path.read_text(encoding="utf-8"))
             return cls(
                 Linear.from_dict(data["sentence"], SENTENCE_FEATURES), Linear.from_dict(data["answer"], QUESTION_FEATURES),
-                float(data["threshold"]), tuple(data.get("trained_on", ())),
+                Linear.from_dict(data["scope"], SCOPE_FEATURES), float(data["threshold"]), tuple(data.get("trained_on", ())),
+                tuple(data.get("outside", ())),
             )
         except (OSError, json.JSONDecodeError, KeyError, TypeError) as exc:
             raise ScorerFileError(f"{path}: not a usable answer scorer ({type(exc).__name__}: {exc})") from exc

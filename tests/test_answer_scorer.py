@@ -16,7 +16,7 @@ from index.cleaning import is_caption
 from service.answer_features import (
     SENTENCE_FEATURES, Words, conflicts, constraints, kind_features, kind_near, proximity, question_slot, slot_features, stating,
 )
-from service.answer_scorer import MODEL_FILE, AnswerScorer, choose
+from service.answer_scorer import MODEL_FILE, AnswerScorer, Linear, choose
 from service.asking import Asker
 from service.query import parse_query
 from service.settings import PROJECT_ROOT
@@ -106,20 +106,60 @@ def test_choose_takes_the_best_and_close_companions_only() -> None:
     assert choose(np.zeros(0), 2) == []
 
 
-def test_the_shipped_model_is_what_the_refit_script_makes_from_its_table(tmp_path: Path) -> None:
+def fit_script():  # noqa: ANN201 - the module scripts/fit_answer_scorer.py
     spec = importlib.util.spec_from_file_location("fit_answer_scorer", PROJECT_ROOT / "scripts" / "fit_answer_scorer.py")
-    fit_script = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = fit_script  # dataclasses look their module up there
-    spec.loader.exec_module(fit_script)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_shipped_model_is_what_the_refit_script_makes_from_its_table(tmp_path: Path) -> None:
+    script = fit_script()
     shipped = json.loads(MODEL_FILE.read_text(encoding="utf-8"))
-    rows = fit_script.read_rows(fit_script.TRAINING_FILE)
-    refit = fit_script.fit(rows, shipped["trained_on"]).to_dict()
+    rows = script.read_rows(script.TRAINING_FILE)
+    refit = script.fit(rows, shipped["trained_on"], shipped["outside"]).to_dict()
     assert refit["threshold"] == pytest.approx(shipped["threshold"], abs=1e-6)
-    for part in ("sentence", "answer"):
+    for part in ("sentence", "answer", "scope"):
         assert refit[part]["features"] == shipped[part]["features"]
         for key in ("mean", "scale", "coef"):
             assert np.allclose(refit[part][key], shipped[part][key], atol=1e-6), (part, key)
         assert refit[part]["intercept"] == pytest.approx(shipped[part]["intercept"], abs=1e-6)
+
+
+def test_outside_questions_asked_of_a_training_corpus_join_its_training_sets() -> None:
+    script = fit_script()
+    rows = [script.Row(name, "c", "q", "unanswerable", False, False, False, [], np.zeros((0, 1)), np.zeros(0, bool), np.zeros(0, int),
+                       np.zeros(0, int)) for name in ("corpus2", "offtopic.jsonl@corpus2", "offtopic.jsonl@corpus3")]
+    assert script.with_outside_sets(rows, ["corpus2"]) == ["corpus2", "offtopic.jsonl@corpus2"]
+    assert script.is_outside("offtopic.jsonl@corpus3", ["offtopic.jsonl"]) and not script.is_outside("corpus3", ["offtopic.jsonl"])
+
+
+def test_the_scope_model_tells_questions_on_the_documents_from_chit_chat_on_every_corpus() -> None:
+    """Over the gathered questions of every corpus (held out or not): the outside questions' scope probability
+    falls below the abstention threshold, that of answerable questions almost never does."""
+    script = fit_script()
+    scorer = AnswerScorer.load()
+    rows = script.read_rows(script.TRAINING_FILE)
+    scope = {r.set: [] for r in rows}
+    for r in rows:
+        scope[r.set].append(scorer.in_scope(script.question_row(r, np.zeros(0))) < scorer.threshold)
+    corpora = [name for name in scope if name.startswith("offtopic.jsonl@")]
+    assert corpora and all(np.mean(scope[name]) >= 0.8 for name in [*corpora, "offtopic.jsonl"])
+    answerable = [scorer.in_scope(script.question_row(r, np.zeros(0))) < scorer.threshold for r in rows if r.answerable]
+    assert np.mean(answerable) <= 0.01
+
+
+def test_an_answer_is_never_surer_than_its_question_is_in_scope() -> None:
+    shipped = AnswerScorer.load()
+    sure = Linear(shipped.answer.features, np.zeros(len(shipped.answer.features)), np.ones(len(shipped.answer.features)),
+                  np.zeros(len(shipped.answer.features)), 4.0)
+    doubtful = Linear(shipped.scope.features, np.zeros(len(shipped.scope.features)), np.ones(len(shipped.scope.features)),
+                      np.zeros(len(shipped.scope.features)), -2.0)
+    scorer = AnswerScorer(shipped.sentence, sure, doubtful, 0.5)
+    row = np.zeros(len(shipped.answer.features))
+    assert scorer.answers(row) == pytest.approx(0.982, abs=1e-3)
+    assert scorer.probability(row) == pytest.approx(scorer.in_scope(row)) == pytest.approx(0.119, abs=1e-3)
 
 
 def test_the_shipped_model_loads_and_rejects_another_feature_list(tmp_path: Path) -> None:

@@ -59,7 +59,9 @@ def test_a_reference_back_is_answered_within_the_previous_questions_documents(as
     question, history = "它的主题是什么？", ["首尔峰会最终产出了哪三份文件？"]
     alone = asker.ask(question)
     answered, resolved = ask_in_conversation(asker, question, history)
-    assert resolved.documents == (SEOUL,) and resolved.question == "主题是什么?" and resolved.carried == ()
+    # asked in its bare words there, or with the previous question's subject when those alone do not answer
+    assert resolved.documents == (SEOUL,) and resolved.question.endswith("主题是什么?")
+    assert set(resolved.carried) <= set(resolved.question.split())
     assert answered.answer is not None and any(THEME in s.sentence.text for s in answered.answer.sentences)
     assert alone.answer is None or not any(THEME in s.sentence.text for s in alone.answer.sentences)
     assert all(p.doc_id in resolved.documents for p in answered.passages)
@@ -123,7 +125,7 @@ def test_a_reference_back_its_documents_do_not_answer_in_its_own_words_gains_the
 def test_a_question_that_finds_no_answer_alone_is_read_back_to_the_previous_one(asker) -> None:
     """No reference word, two subject-less terms: asked alone it abstains, so it is asked again within the documents
     the previous question is answered from."""
-    question, history = "中国派谁出席？", ["首届全球人工智能安全峰会在哪里举行？"]
+    question, history = "中国代表是谁？", ["首届全球人工智能安全峰会在哪里举行？"]
     assert asker.ask(question).answer is None
     answered, resolved = ask_in_conversation(asker, question, history)
     focus = {p.doc_id for p in asker.retriever.search(history[0], 3)}
