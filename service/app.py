@@ -10,7 +10,7 @@ import time
 from contextlib import asynccontextmanager
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
@@ -28,6 +28,7 @@ from service.errors import BodyLimit, install_error_handlers, install_request_id
 from service.mcp_server import mcp_sessions, mount_mcp
 from service.metrics import install_metrics
 from service.rawurl import PercentEncodeQuery
+from service.reading_routes import router as reading_router
 from service.reloading import Swapper, clean_leftovers, watch
 from service.runtime import open_asker
 from service.schemas import (
@@ -35,14 +36,9 @@ from service.schemas import (
     NOT_BLANK,
     AskIn,
     AskOut,
-    DocumentOut,
-    DocumentsOut,
-    DocumentTextOut,
-    PassageRecordOut,
     ReadyOut,
     SearchOut,
     ask_out,
-    document_out,
     search_out,
     trim,
 )
@@ -91,11 +87,6 @@ def create_app(settings: Settings | None = None, embedder: SentenceTransformerEm
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"], allow_headers=["*"])
     app.add_middleware(BodyLimit, uploads=("/v1/documents", settings.max_upload_bytes + 64 * 1024))
 
-    def known_document(asker: Asker, doc_id: str) -> str:
-        if doc_id not in asker.retriever.backend.documents:
-            raise HTTPException(404, detail=f"no document {doc_id!r}")
-        return doc_id
-
     @app.get("/healthz")
     def healthz() -> dict:
         """The process is alive."""
@@ -133,55 +124,7 @@ def create_app(settings: Settings | None = None, embedder: SentenceTransformerEm
         found = await run_in_threadpool(asker.retriever.retrieve, q, k, mode, doc_ids)
         return search_out(q, mode, found.passages, asker.retriever.backend.version, (time.perf_counter() - started) * 1000, found.query)
 
-    @app.get("/v1/documents", response_model=DocumentsOut)
-    def documents(asker: Annotated[Asker, Depends(get_asker)]) -> DocumentsOut:
-        """Metadata of every document, with its length and chunk count."""
-        backend = asker.retriever.backend
-        counts: dict[str, int] = {}
-        for chunk in backend.chunks:
-            counts[chunk.doc_id] = counts.get(chunk.doc_id, 0) + 1
-        listed = [document_out(meta, backend.texts[d], counts.get(d, 0)) for d, meta in backend.documents.items()]
-        return DocumentsOut(documents=listed, index_version=backend.version)
-
-    @app.get("/v1/documents/{doc_id}", response_model=DocumentOut)
-    def document(asker: Annotated[Asker, Depends(get_asker)], doc_id: Annotated[str, Path(max_length=200)]) -> DocumentOut:
-        """One document's metadata."""
-        backend = asker.retriever.backend
-        known_document(asker, doc_id)
-        return document_out(backend.documents[doc_id], backend.texts[doc_id], sum(c.doc_id == doc_id for c in backend.chunks))
-
-    @app.get("/v1/documents/{doc_id}/text", response_model=DocumentTextOut)
-    def document_text(
-        asker: Annotated[Asker, Depends(get_asker)],
-        doc_id: Annotated[str, Path(max_length=200)],
-        start: Annotated[int, Query(ge=0)] = 0,
-        end: Annotated[int | None, Query(ge=0, description="default: the end of the document")] = None,
-    ) -> DocumentTextOut:
-        """The exact source text of a range (the whole document by default)."""
-        text = asker.retriever.backend.texts[known_document(asker, doc_id)]
-        end = len(text) if end is None else end
-        if not start <= end <= len(text):
-            raise HTTPException(422, detail=f"need 0 <= start <= end <= {len(text)}")
-        return DocumentTextOut(doc_id=doc_id, start=start, end=end, text=text[start:end])
-
-    @app.get("/v1/passages/{chunk_id}", response_model=PassageRecordOut)
-    def passage(asker: Annotated[Asker, Depends(get_asker)], chunk_id: Annotated[str, Path(max_length=200)]) -> PassageRecordOut:
-        """One passage by its id, with its neighbours' ids in the same document."""
-        backend = asker.retriever.backend
-        position = backend.chunk_positions.get(chunk_id)
-        if position is None:
-            raise HTTPException(404, detail=f"no passage {chunk_id!r}")
-        chunk, meta = backend.chunks[position], backend.documents[backend.chunks[position].doc_id]
-
-        def neighbour(at: int) -> str | None:
-            inside = 0 <= at < len(backend.chunks) and backend.chunks[at].doc_id == chunk.doc_id
-            return backend.chunks[at].chunk_id if inside else None
-
-        return PassageRecordOut(
-            chunk_id=chunk.chunk_id, doc_id=chunk.doc_id, title=meta.title, section=" / ".join(chunk.section), author=chunk.author,
-            text=chunk.text, start=chunk.start, end=chunk.end, url=meta.url, previous_id=neighbour(position - 1), next_id=neighbour(position + 1),
-        )
-
+    app.include_router(reading_router)
     app.include_router(admin_router)
     app.include_router(chat_completions_router)
     app.include_router(responses_router)

@@ -23,6 +23,7 @@ from service.chat_text import answer_text, conversation_note, quoted, source_lin
 from service.conversation import ask_in_conversation
 from service.mcp_polish import polish
 from service.mcp_guard import SessionGuard
+from service import read_model
 from service.schemas import (
     AskOut,
     DocumentsOut,
@@ -32,7 +33,6 @@ from service.schemas import (
     SearchOut,
     ask_out,
     conversation_out,
-    document_out,
     search_out,
     trim,
 )
@@ -48,6 +48,9 @@ READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempot
 
 Question = Annotated[str, Field(min_length=1, max_length=1000, description="the question, in Chinese or English (1–1000 characters)")]
 TopK = Annotated[int, Field(ge=1, le=20, description="how many passages to return (1–20)")]
+
+
+WHERE_IDS_COME_FROM = {"document": "list_documents gives the ids", "passage": "ask and search give passage ids"}
 
 
 def document_uri(doc_id: str) -> str:
@@ -72,10 +75,14 @@ def build_server(asker_of: Callable[[], Asker | None], lifespan: Callable | None
             raise ToolError("the index is not loaded (yet): try again shortly, or check the server's /readyz")
         return asker
 
-    def known_document(asker: Asker, doc_id: str) -> str:
-        if doc_id not in asker.retriever.backend.documents:
-            raise ToolError(f"no document {doc_id!r}; list_documents gives the ids")
-        return doc_id
+    def read(reader: Callable, *args: object):  # noqa: ANN202 - the reader's response model
+        """A read_model lookup on the loaded index; what it cannot find or read is a tool error."""
+        try:
+            return reader(loaded().retriever.backend, *args)
+        except read_model.NotFound as exc:
+            raise ToolError(f"{exc}; {WHERE_IDS_COME_FROM[exc.kind]}") from exc
+        except read_model.BadRange as exc:
+            raise ToolError(str(exc)) from exc
 
     def nonblank(text: str, name: str) -> str:
         if not trim(text):
@@ -120,31 +127,12 @@ def build_server(asker_of: Callable[[], Asker | None], lifespan: Callable | None
     def get_passage(chunk_id: Annotated[str, Field(min_length=1, max_length=200, description="a passage id from ask or search")]) -> PassageRecordOut:
         """One passage by id: its exact text, document, section, character range, and the ids of the
         passages before and after it in the same document."""
-        backend = loaded().retriever.backend
-        position = backend.chunk_positions.get(chunk_id)
-        if position is None:
-            raise ToolError(f"no passage {chunk_id!r}")
-        chunk = backend.chunks[position]
-
-        def neighbour(at: int) -> str | None:
-            inside = 0 <= at < len(backend.chunks) and backend.chunks[at].doc_id == chunk.doc_id
-            return backend.chunks[at].chunk_id if inside else None
-
-        meta = backend.documents[chunk.doc_id]
-        return PassageRecordOut(
-            chunk_id=chunk.chunk_id, doc_id=chunk.doc_id, title=meta.title, section=" / ".join(chunk.section), author=chunk.author,
-            text=chunk.text, start=chunk.start, end=chunk.end, url=meta.url, previous_id=neighbour(position - 1), next_id=neighbour(position + 1),
-        )
+        return read(read_model.passage, chunk_id)
 
     @server.tool(annotations=READ_ONLY)
     def list_documents() -> DocumentsOut:
         """Every document: id, title, authors, date, publisher, length in characters and passage count."""
-        backend = loaded().retriever.backend
-        counts: dict[str, int] = {}
-        for chunk in backend.chunks:
-            counts[chunk.doc_id] = counts.get(chunk.doc_id, 0) + 1
-        listed = [document_out(meta, backend.texts[d], counts.get(d, 0)) for d, meta in backend.documents.items()]
-        return DocumentsOut(documents=listed, index_version=backend.version)
+        return read_model.documents(loaded().retriever.backend)
 
     @server.tool(annotations=READ_ONLY)
     def get_document_text(
@@ -154,12 +142,7 @@ def build_server(asker_of: Callable[[], Asker | None], lifespan: Callable | None
     ) -> DocumentTextOut:
         """The exact text of a document between two character offsets (the whole document by default); a
         citation's start and end read back its passage or sentence."""
-        asker = loaded()
-        text = asker.retriever.backend.texts[known_document(asker, doc_id)]
-        end = len(text) if end is None else end
-        if not start <= end <= len(text):
-            raise ToolError(f"need 0 <= start <= end <= {len(text)}, got start={start}, end={end}")
-        return DocumentTextOut(doc_id=doc_id, start=start, end=end, text=text[start:end])
+        return read(read_model.text_range, doc_id, start, end)
 
     polish(server, asker_of)
     return server
