@@ -76,15 +76,18 @@ def sentence_rows(backend: SearchBackend, positions: list[int]) -> tuple[np.ndar
 
 def byline_mask(tokens: list[str], bylines: list[frozenset[str]], owners: np.ndarray) -> np.ndarray:
     """For each question token (rows) and candidate sentence (columns): does the token name the author
-    of the sentence's chunk?"""
-    return np.array([[token in bylines[o] for o in owners] for token in tokens], dtype=bool).reshape(len(tokens), len(owners))
+    of the sentence's chunk? Read once per chunk, then spread over its sentences."""
+    per_chunk = np.array([[token in byline for byline in bylines] for token in tokens], dtype=bool).reshape(len(tokens), len(bylines))
+    return per_chunk[:, owners] if len(owners) else np.zeros((len(tokens), 0), dtype=bool)
 
 
 def names_its_author(backend: SearchBackend, rows: np.ndarray, owners: np.ndarray, positions: list[int],
                      names: Callable[[int], tuple[str, ...]]) -> np.ndarray:
-    """For each candidate sentence: does it name the author of its own chunk (a byline or a biography)?"""
+    """For each candidate sentence: does it name the author of its own chunk (a byline or a biography)?
+    Only the sentences of chunks with an author are read."""
+    of_chunk = [names(p) for p in positions]
     return np.array([
-        any(n in backend.sentences[row].embed_text for n in names(positions[owner])) for row, owner in zip(rows, owners)
+        bool(of_chunk[owner]) and any(n in backend.sentences[row].embed_text for n in of_chunk[owner]) for row, owner in zip(rows, owners)
     ], dtype=bool)
 
 
@@ -124,11 +127,12 @@ def score_candidates(
         + weights.sentence_dense * zscore(best_cos)
         + weights.sentence_keyword * zscore(best_bm25)
     )
+    order = np.lexsort((-sentence_score, owners))  # by chunk, then best sentence first; ties keep reading order
+    bounds = np.searchsorted(owners[order], np.arange(len(positions) + 1))
+    ranked_rows, ranked_scores = rows[order].tolist(), sentence_score[order].tolist()
     candidates = []
     for i, position in enumerate(positions):
-        mine = np.flatnonzero(owners == i)
-        mine = mine[np.argsort(-sentence_score[mine], kind="stable")]
-        sentences = tuple(ScoredSentence(int(rows[j]), float(sentence_score[j])) for j in mine)
+        sentences = tuple(ScoredSentence(ranked_rows[j], ranked_scores[j]) for j in range(bounds[i], bounds[i + 1]))
         candidates.append(Candidate(position, backend.chunks[position].doc_id, float(fused[i]), sentences))
     candidates.sort(key=lambda c: -c.score)
     return candidates
