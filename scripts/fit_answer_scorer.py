@@ -2,9 +2,9 @@
 
     # 1. gather every question's candidate sentences and features (real model, real indexes)
     .venv/bin/python scripts/fit_answer_scorer.py gather ../shared/eval/dev.jsonl tests/data/questions.jsonl \\
-        ../shared/corpus2 tests/data/corpus3
+        tests/data/offtopic.jsonl ../shared/corpus2 tests/data/corpus3
     # 2. fit on some sets, hold the others out, write the model
-    .venv/bin/python scripts/fit_answer_scorer.py fit --train dev.jsonl questions.jsonl corpus2
+    .venv/bin/python scripts/fit_answer_scorer.py fit --train dev.jsonl questions.jsonl offtopic.jsonl corpus2
 
 `gather` writes service/models/answer_training.jsonl.gz: per question its set, type, the question-level
 features and each candidate's features and label (whether it overlaps a gold span). `fit` reads only
@@ -17,7 +17,8 @@ corpus would be); its label is whether the quoted sentences hit a gold span (nev
 unanswerable question). The threshold is the highest that abstains on at most 5% of the
 training sets' answerable questions, each scored by an answer model fitted without its corpus. The scope
 model is a logistic regression over the training sets' questions: those of the --outside sets (chit-chat,
-questions on other subjects) against the rest; an answer's probability is never above its scope's. Each held-out set is reported with the final model.
+questions on other subjects) against the rest; an answer's probability is never above its scope's. Each
+held-out set is reported with the final model.
 """
 
 from __future__ import annotations

@@ -63,5 +63,6 @@ def passage(backend: SearchBackend, chunk_id: str) -> PassageRecordOut:
 
     return PassageRecordOut(
         chunk_id=chunk.chunk_id, doc_id=chunk.doc_id, title=meta.title, section=" / ".join(chunk.section), author=chunk.author,
-        text=chunk.text, start=chunk.start, end=chunk.end, url=meta.url, previous_id=neighbour(position - 1), next_id=neighbour(position + 1),
+        text=chunk.text, start=chunk.start, end=chunk.end, url=meta.url,
+        previous_id=neighbour(position - 1), next_id=neighbour(position + 1),
     )
