@@ -129,6 +129,18 @@ def configure(level: str = "INFO", stream: TextIO | None = None, *, burst: int =
     return handler
 
 
+LIBRARY_LOGGERS = ("faiss.loader", "sentence_transformers", "transformers", "httpx", "httpcore")
+
+
+def configure_process(level: str = "INFO") -> None:
+    """A govqa process's logging: bounded JSON lines on stderr, and the libraries' own progress notes
+    (which faiss build loaded, each HTTP request made) only at DEBUG."""
+    configure(level)
+    if level.upper() != "DEBUG":
+        for name in LIBRARY_LOGGERS:
+            logging.getLogger(name).setLevel(logging.WARNING)
+
+
 @contextmanager
 def library_logging_kept_out() -> Iterator[None]:
     """Undo, on leaving, whatever the code inside did to the root logger's handlers and level."""

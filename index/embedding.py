@@ -11,6 +11,7 @@ from typing import Protocol
 import numpy as np
 
 from index.cpu import cpu_flags
+from index.locking import file_lock
 from index.model_config import ModelConfig
 from index.model_files import verify_checksums
 
@@ -194,8 +195,12 @@ class SentenceTransformerEmbedder:
         encoder = open_checked(self.config, remembered_fingerprint(Path(self.name)), self.threads, self.query_int8)
         if encoder is not None:
             return encoder
-        reference = self.model.encode([PROBE], normalize_embeddings=True, convert_to_numpy=True)[0]
-        return load_or_export(self.model, self.config, self.fingerprint, self.threads, reference, self.query_int8)
+        with file_lock(self.config.directory / "onnx" / "export.lock"):  # one process exports; the others open its file
+            encoder = open_checked(self.config, remembered_fingerprint(Path(self.name)), self.threads, self.query_int8)
+            if encoder is not None:
+                return encoder
+            reference = self.model.encode([PROBE], normalize_embeddings=True, convert_to_numpy=True)[0]
+            return load_or_export(self.model, self.config, self.fingerprint, self.threads, reference, self.query_int8)
 
     def encode_query(self, text: str) -> np.ndarray:
         encoder = self.query_encoder

@@ -1,4 +1,5 @@
-"""One rebuild at a time per index root, across processes: an advisory lock file (flock).
+"""One rebuild at a time per index root (and one export of a question encoder), across processes: an
+advisory lock file (flock).
 
 The kernel drops the lock when its holder dies, so a killed rebuild never leaves the
 index locked.
@@ -10,7 +11,7 @@ import fcntl
 import os
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 LOCK_FILE = "build.lock"
@@ -20,12 +21,17 @@ class RebuildBusy(RuntimeError):
     """Another rebuild holds the index root."""
 
 
-@contextmanager
-def rebuild_lock(root: Path, *, wait: float | None = None) -> Iterator[None]:
+def rebuild_lock(root: Path, *, wait: float | None = None) -> AbstractContextManager[None]:
     """Hold the root's rebuild lock: wait up to `wait` seconds for it (None: as long as it takes,
     0: not at all), else raise RebuildBusy."""
-    root.mkdir(parents=True, exist_ok=True)
-    fd = os.open(root / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    return file_lock(root / LOCK_FILE, wait=wait)
+
+
+@contextmanager
+def file_lock(path: Path, *, wait: float | None = None) -> Iterator[None]:
+    """Hold an advisory lock on `path` (created when missing), waiting as rebuild_lock does."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         acquire(fd, wait)
         yield

@@ -36,6 +36,8 @@ Options:
                         instead of each distinct sentence once
   --concurrency LIST    HTTP concurrency levels (default 1,4,16)
   --http-seconds S      duration of each HTTP level (default 6)
+  --workers LIST        GOVQA_WORKERS of the HTTP servers (default 1; e.g. 1,2 runs every level for each)
+  --cache-free          HTTP servers with the answer cache off, every request answered anew
   --k K                 passages per in-process and HTTP search (default 5)
   --scale-k K           neighbours per scale query (default 50)
   --scale-queries N     query vectors for the scale part (default 200)
@@ -208,12 +210,14 @@ def log_tail(path: Path, lines: int = 30) -> str:
     return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
 
-def start_server(index_root: Path, log_path: Path, timeout: float = 300) -> tuple[subprocess.Popen, str, float]:
+def start_server(
+    index_root: Path, log_path: Path, timeout: float = 300, env_extra: dict[str, str] | None = None,
+) -> tuple[subprocess.Popen, str, float]:
     """`govqa serve` on a free loopback port; returns it with its URL and the seconds until /readyz said 200."""
     import httpx
 
     port = free_port()
-    env = {**os.environ, "GOVQA_HOST": "127.0.0.1", "GOVQA_PORT": str(port), "GOVQA_INDEX_DIR": str(index_root)}
+    env = {**os.environ, "GOVQA_HOST": "127.0.0.1", "GOVQA_PORT": str(port), "GOVQA_INDEX_DIR": str(index_root), **(env_extra or {})}
     url = f"http://127.0.0.1:{port}"
     with log_path.open("w") as log:
         started = time.perf_counter()
@@ -249,11 +253,12 @@ class QuestionStream:
     """Questions for the HTTP load: each new one once, in order; with probability `repeat` a request
     instead asks one already asked (a realistic mix, served partly from the answer cache)."""
 
-    def __init__(self, questions: Sequence[str], repeat: float, seed: int = 0) -> None:
+    def __init__(self, questions: Sequence[str], repeat: float, seed: int = 0, cycle: bool = False) -> None:
         import random
 
         self.questions = list(questions)
         self.repeat = repeat
+        self.cycle = cycle  # start again when the questions run out (for a server without an answer cache)
         self.random = random.Random(seed)
         self.asked = 0
         self.lock = threading.Lock()
@@ -263,10 +268,10 @@ class QuestionStream:
         with self.lock:
             if self.asked and self.random.random() < self.repeat:
                 return self.questions[self.random.randrange(self.asked)], True
-            if self.asked >= len(self.questions):
+            if self.asked >= len(self.questions) and not self.cycle:
                 return None if not self.repeat else (self.questions[self.random.randrange(self.asked)], True)
             self.asked += 1
-            return self.questions[self.asked - 1], False
+            return self.questions[(self.asked - 1) % len(self.questions)], False
 
 
 def http_request(client, endpoint: str, question: str, k: int) -> tuple[bool, float | None]:  # noqa: ANN001 - an httpx.Client
@@ -319,10 +324,33 @@ def http_level(url: str, endpoint: str, stream: QuestionStream, concurrency: int
     }
 
 
-def http_plan(concurrency: Sequence[int]) -> list[tuple[str, int, float]]:
-    """(endpoint, concurrency, share of repeated questions) per level: fresh questions one at a time,
-    then a mix with repeats at each higher concurrency, for /v1/ask and then /v1/search."""
-    return [(endpoint, level, 0.0 if level == 1 else REPEAT_SHARE) for endpoint in ("ask", "search") for level in concurrency]
+def http_plan(concurrency: Sequence[int], workers: Sequence[int], cache_free: bool) -> list[tuple[str, int, float, int]]:
+    """(endpoint, concurrency, share of repeated questions, workers) per level: fresh questions one at a time,
+    then a mix with repeats at each higher concurrency (none when cache-free), for /v1/ask and then /v1/search."""
+    return [
+        (endpoint, level, 0.0 if level == 1 or cache_free else REPEAT_SHARE, count)
+        for count in workers for endpoint in ("ask", "search") for level in concurrency
+    ]
+
+
+def tree_rss_bytes(pid: int) -> int:
+    """Resident memory of a process and all its descendants (a server's workers), from /proc."""
+    children: dict[int, list[int]] = {}
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
+        except OSError:
+            continue
+        children.setdefault(int(fields["PPid"]), []).append(int(fields["Pid"]))
+    total, pending = 0, [pid]
+    while pending:
+        current = pending.pop()
+        pending.extend(children.get(current, []))
+        try:
+            total += int(Path(f"/proc/{current}/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except OSError:
+            continue
+    return total
 
 
 def run_server_parts(index_root: Path, questions: Sequence[str], args: argparse.Namespace, scratch: Path, http: bool) -> dict:
@@ -332,17 +360,20 @@ def run_server_parts(index_root: Path, questions: Sequence[str], args: argparse.
 
     figures: dict = {"levels": []}
     warmup, measured = questions[-WARMUP:], questions[:-WARMUP]
-    plan = http_plan(args.concurrency) if http else []
-    for number, (endpoint, level, repeat) in enumerate(plan or [("", 0, 0.0)]):
-        server, url, cold = start_server(index_root, scratch / "serve.log")
-        figures.setdefault("cold_start_seconds", cold)
+    plan = http_plan(args.concurrency, args.workers, args.cache_free) if http else []
+    for number, (endpoint, level, repeat, workers) in enumerate(plan or [("", 0, 0.0, 1)]):
+        env = {"GOVQA_WORKERS": str(workers), **({"GOVQA_CACHE_SIZE": "0"} if args.cache_free else {})}
+        server, url, cold = start_server(index_root, scratch / "serve.log", env_extra=env)
+        if workers == 1:
+            figures.setdefault("cold_start_seconds", cold)
         try:
             if endpoint:
                 with httpx.Client(base_url=url, timeout=60) as client:
-                    for question in warmup:
+                    for question in warmup * workers:  # every worker warmed (the kernel spreads connections)
                         http_request(client, endpoint, question, args.k)
-                stream = QuestionStream(measured, repeat, seed=args.seed + number)
-                figures["levels"].append(http_level(url, endpoint, stream, level, args.http_seconds, args.k))
+                stream = QuestionStream(measured, repeat, seed=args.seed + number, cycle=args.cache_free)
+                level_figures = http_level(url, endpoint, stream, level, args.http_seconds, args.k)
+                figures["levels"].append({**level_figures, "workers": workers, "rss_bytes": tree_rss_bytes(server.pid)})
         finally:
             stop_server(server)
     return figures
@@ -357,16 +388,21 @@ def print_cold(report: Report, cold: float) -> None:
 
 def print_http(report: Report, levels: list[dict], args: argparse.Namespace) -> None:
     rows = [
-        [lv["endpoint"], lv["concurrency"], f"{lv['repeat']:.0%}", lv["requests"], lv["requests_per_s"], lv["p50"], lv["p99"],
-         lv["server_fresh"].get("p50"), lv["server_fresh"].get("p99"), lv["server_repeated_p50"], lv["errors"]]
+        [lv["endpoint"], lv["workers"], lv["concurrency"], f"{lv['repeat']:.0%}", lv["requests"], lv["requests_per_s"], lv["p50"],
+         lv["p99"], lv["server_fresh"].get("p50"), lv["server_fresh"].get("p99"), lv["server_repeated_p50"], lv["errors"],
+         lv["rss_bytes"] / MB]
         for lv in levels
     ]
+    repeats = ("answer cache off (GOVQA_CACHE_SIZE=0): every request is answered anew, the questions asked in turn"
+               if args.cache_free else
+               f"concurrency 1 asks each question once, higher levels repeat an already-asked question {REPEAT_SHARE:.0%} of the time")
     report.table(
         f"HTTP POST /v1/ask and GET /v1/search, mode=hybrid, k={args.k}, up to {args.http_seconds:g} s per level",
-        ["endpoint", "conc.", "repeats", "requests", "req/s", "p50 ms", "p99 ms", "srv fresh p50", "srv fresh p99", "srv repeat p50", "errors"],
+        ["endpoint", "workers", "conc.", "repeats", "requests", "req/s", "p50 ms", "p99 ms", "srv fresh p50", "srv fresh p99",
+         "srv repeat p50", "errors", "RSS MB"],
         rows,
-        ["each level on a newly started server (empty answer cache); concurrency 1 asks each question once, higher levels",
-         f"repeat an already-asked question {REPEAT_SHARE:.0%} of the time; p50/p99 as the client saw them, srv = the server's took_ms",
+        ["each level on a newly started server (empty answer cache); " + repeats,
+         "p50/p99 as the client saw them, srv = the server's took_ms; RSS: the server's processes together at the level's end",
          "client threads (httpx.Client each) run on the same machine as the server"],
     )
 
@@ -389,6 +425,7 @@ def latency_table(name_to_callable: dict[str, Callable[[str], object]], question
 def run_latency(index_root: Path, questions: Sequence[str], k: int) -> dict:
     """Load as the service does, then time search per mode, ask with and without the cache, and the query embedding."""
     from service.asking import Asker
+    from service.pipeline import search
     from service.runtime import open_retriever
     from service.settings import Settings
 
@@ -402,7 +439,7 @@ def run_latency(index_root: Path, questions: Sequence[str], k: int) -> dict:
     for question in questions:
         cached.ask(question, k)
     calls: dict[str, Callable[[str], object]] = {
-        mode: (lambda question, mode=mode: retriever.search(question, k=k, mode=mode)) for mode in MODES
+        mode: (lambda question, mode=mode: search(retriever, question, k=k, mode=mode)) for mode in MODES
     }
     calls["ask"] = lambda question: uncached.ask(question, k)
     calls["ask, cached"] = lambda question: cached.ask(question, k)
@@ -535,6 +572,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--tokenize-chunks", action="store_true")
     parser.add_argument("--concurrency", type=lambda s: [int(c) for c in s.split(",")], default=[1, 4, 16])
     parser.add_argument("--http-seconds", type=float, default=6.0)
+    parser.add_argument("--workers", type=lambda s: [int(c) for c in s.split(",")], default=[1],
+                        help="GOVQA_WORKERS of the HTTP servers, each count its own levels (default 1)")
+    parser.add_argument("--cache-free", action="store_true", help="HTTP servers without an answer cache, every request new")
     parser.add_argument("--k", type=int, default=5)
     parser.add_argument("--scale-k", type=int, default=50)
     parser.add_argument("--dense-types", type=lambda s: tuple(p.strip() for p in s.split(",") if p.strip()), default=(),

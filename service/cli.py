@@ -195,9 +195,10 @@ def search(
     from service import server_client
 
     def in_process(settings: Settings) -> list:
+        from service.pipeline import search as search_index
         from service.runtime import open_retriever
 
-        return [passage_out(p) for p in index_or_exit(open_retriever, settings).search(question, k=k, mode=mode)]
+        return [passage_out(p) for p in search_index(index_or_exit(open_retriever, settings), question, k, mode)]
 
     passages = answered(
         question, mode, url, local, in_process=in_process,
@@ -366,39 +367,25 @@ def serve(
     port: Annotated[Optional[int], typer.Option(help="port (default: GOVQA_PORT)")] = None,
     replicas: Annotated[Optional[int], typer.Option(min=1, help="serve through Ray Serve with this many replicas (the scale extra; see docs/scaling.md)")] = None,
     ray_address: Annotated[Optional[str], typer.Option(help="with --replicas: an existing Ray cluster (default: a local one bound to 127.0.0.1)")] = None,
+    workers: Annotated[Optional[int], typer.Option(min=1, help="answering processes sharing the port (default: GOVQA_WORKERS)")] = None,
 ) -> None:
     """Serve the HTTP API."""
-    import uvicorn
-
-    from service.app import create_app
-    from service.rawurl import widen_h11_request_line
-    from service.slow_clients import uvicorn_options
-
-    settings = settings_with(host=host, port=port)
+    settings = settings_with(host=host, port=port, workers=workers)
     if replicas is not None or ray_address is not None:
         from service.replicas import serve_replicas
 
         serve_replicas(settings, replicas or 1, ray_address)
         return
-    widen_h11_request_line()
-    uvicorn.run(create_app(settings), **uvicorn_options(settings))
+    from service.serving import serve as serve_api
 
-
-LIBRARY_LOGGERS = ("faiss.loader", "sentence_transformers", "transformers", "httpx", "httpcore")
+    serve_api(settings)
 
 
 def main() -> None:
-    """The `govqa` entry point: logging is configured here (bounded JSON lines on stderr), never by a library;
-    the libraries' own progress notes (which faiss build loaded, each HTTP request made) only at DEBUG."""
-    import logging
+    """The `govqa` entry point: logging is configured here (index.bounded_logging), never by a library."""
+    from index.bounded_logging import configure_process
 
-    from index.bounded_logging import configure
-
-    level = log_level()
-    configure(level)
-    if level.upper() != "DEBUG":
-        for name in LIBRARY_LOGGERS:
-            logging.getLogger(name).setLevel(logging.WARNING)
+    configure_process(log_level())
     app()
 
 

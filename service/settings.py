@@ -43,6 +43,7 @@ class Settings(BaseSettings):
         None, pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$",
         description="a running govqa server that `govqa ask` and `govqa search` ask (unset: the configured host and port when a server answers there, else the index is loaded in process)",
     )
+    workers: int = Field(1, ge=1, le=64, description="answering processes sharing the port, each with its own copy of the question encoder and its share of the cores (`govqa serve --workers`); refused when they would not fit in the available memory")
     max_in_flight: int = Field(32, ge=1, description="questions answered at once; more get 503 at once instead of waiting")
     shutdown_grace_seconds: float = Field(30, gt=0, description="on SIGTERM/SIGINT, how long requests in flight may take to finish")
     keep_alive_seconds: float = Field(5, gt=0, description="idle keep-alive connections are closed after this")
@@ -112,7 +113,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
         "torch_threads", "blas_threads", "query_onnx", "query_int8", "bulk_bf16",
     ),
     "Server": (
-        "host", "port", "url", "max_in_flight", "shutdown_grace_seconds", "keep_alive_seconds", "header_timeout_seconds",
+        "host", "port", "url", "workers", "max_in_flight", "shutdown_grace_seconds", "keep_alive_seconds", "header_timeout_seconds",
         "body_timeout_seconds", "body_min_bytes_per_second", "max_connections", "cors_origins", "public_url", "trusted_proxies",
         "reload_seconds", "log_level",
     ),
