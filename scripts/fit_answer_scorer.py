@@ -38,6 +38,7 @@ from service.answer_features import (  # noqa: E402
     QUESTION_FEATURES, RAW_SENTENCE_FEATURES, SCOPE_FEATURES, SENTENCE_FEATURES, question_features, relative_to_others,
 )
 from service.answer_scorer import MODEL_FILE, SCOPE_COLUMNS, AnswerScorer, Linear, choose, sigmoid  # noqa: E402
+from service.pipeline import retrieve  # noqa: E402
 
 TRAINING_FILE = MODEL_FILE.parent / "answer_training.jsonl.gz"
 MAX_WRONG_ABSTENTION = 0.05
@@ -87,7 +88,9 @@ def gather(paths: list[Path], out: Path, scratch: Path, outside: list[str]) -> N
                 rows.append(gathered_row(opened.retriever, q, name, corpus, answer_policy(settings)))
             print(f"{name}: {sum(r['set'] == name for r in rows)} questions", file=sys.stderr)
     with gzip.open(out, "wt", encoding="utf-8") as handle:
-        handle.write(json.dumps({"sentence_features": RAW_SENTENCE_FEATURES, "question_features": QUESTION_FEATURES}) + "\n")
+        handle.write(
+            json.dumps({"sentence_features": RAW_SENTENCE_FEATURES, "question_features": QUESTION_FEATURES}) + "\n"
+        )
         for row in rows:
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
 
@@ -97,10 +100,13 @@ def gathered_row(retriever, q, name: str, corpus: str, policy) -> dict:  # noqa:
     from service.answering import gather as gather_evidence
 
     backend = retriever.backend
-    retrieval = retriever.retrieve(q.question, 10)
+    retrieval = retrieve(retriever, q.question, 10)
     found = gather_evidence(backend, retrieval, policy)
     labels = [
-        any(c.sentence.doc_id == g.doc and min(e, c.sentence.end) > max(s, c.sentence.start) for g in q.golds for s, e in g.ranges)
+        any(
+            c.sentence.doc_id == g.doc and min(e, c.sentence.end) > max(s, c.sentence.start)
+            for g in q.golds for s, e in g.ranges
+        )
         for c in found.found
     ]
     return {
@@ -114,7 +120,8 @@ def gathered_row(retriever, q, name: str, corpus: str, policy) -> dict:  # noqa:
 
 
 def is_outside(name: str, outside: list[str]) -> bool:
-    """Whether a set's questions lie outside its documents: an outside file, or one asked of a corpus (`name@corpus`)."""
+    """Whether a set's questions lie outside its documents: an outside file, or one asked of a corpus
+    (`name@corpus`)."""
     return name.split("@")[0] in outside
 
 
@@ -126,13 +133,19 @@ def with_outside_sets(rows: list[Row], train: list[str]) -> list[str]:
 def read_rows(path: Path) -> list[Row]:
     with gzip.open(path, "rt", encoding="utf-8") as handle:
         header = json.loads(handle.readline())
-        if tuple(header["sentence_features"]) != RAW_SENTENCE_FEATURES or tuple(header["question_features"]) != QUESTION_FEATURES:
+        if (
+            tuple(header["sentence_features"]) != RAW_SENTENCE_FEATURES
+            or tuple(header["question_features"]) != QUESTION_FEATURES
+        ):
             raise SystemExit(f"{path} was gathered with other features: gather again")
         rows = []
         for line in handle:
             r = json.loads(line)
-            features = relative_to_others(np.array(r["features"], dtype=np.float64).reshape(-1, len(RAW_SENTENCE_FEATURES)))
-            rows.append(Row(r["set"], r["corpus"], r["id"], r["type"], r["answerable"], r["wants_list"], r["wants_reason"], r["base"], features, np.array(r["labels"], dtype=bool),
+            features = relative_to_others(
+                np.array(r["features"], dtype=np.float64).reshape(-1, len(RAW_SENTENCE_FEATURES))
+            )
+            rows.append(Row(r["set"], r["corpus"], r["id"], r["type"], r["answerable"], r["wants_list"],
+                            r["wants_reason"], r["base"], features, np.array(r["labels"], dtype=bool),
                             np.array(r["positions"], dtype=np.int64), np.array(r["chunks"], dtype=np.int64)))
     return rows
 
@@ -145,7 +158,9 @@ def fit_linear(x: np.ndarray, y: np.ndarray, names: tuple[str, ...], balanced: b
     mean = x.mean(axis=0)
     scale = x.std(axis=0)
     scale[scale < 1e-9] = 1.0
-    model = LogisticRegression(C=REGULARIZATION, max_iter=5000, tol=1e-10, class_weight="balanced" if balanced else None)
+    model = LogisticRegression(
+        C=REGULARIZATION, max_iter=5000, tol=1e-10, class_weight="balanced" if balanced else None
+    )
     model.fit((x - mean) / scale, y)
     return Linear(names, mean, scale, model.coef_[0].astype(np.float64), float(model.intercept_[0]))
 
@@ -158,7 +173,9 @@ def fit_sentences(rows: list[Row]) -> Linear:
 
 
 def picked(row: Row, logits: np.ndarray) -> list[int]:
-    return choose(logits, LIST_SENTENCES if row.wants_list else ANSWER_SENTENCES, row.positions, row.chunks, row.wants_reason)
+    return choose(
+        logits, LIST_SENTENCES if row.wants_list else ANSWER_SENTENCES, row.positions, row.chunks, row.wants_reason
+    )
 
 
 def hit(row: Row, logits: np.ndarray) -> bool:
@@ -227,7 +244,9 @@ def out_of_corpus_probabilities(x: np.ndarray, y: np.ndarray, corpora: np.ndarra
 
 def report(rows: list[Row], scorer: AnswerScorer) -> str:
     """Per set: answer hit, abstention on unanswerable questions, wrong abstention, as the scorer decides."""
-    lines = [f"{'set':18s}{'held out':>10s}{'answer_hit':>12s}{'abstained':>11s}{'false_abst':>12s}{'english_hit':>13s}"]
+    lines = [
+        f"{'set':18s}{'held out':>10s}{'answer_hit':>12s}{'abstained':>11s}{'false_abst':>12s}{'english_hit':>13s}"
+    ]
     for name in dict.fromkeys(r.set for r in rows):
         mine = [r for r in rows if r.set == name]
         hits, abstained, false_abstain, english = [], [], [], []
@@ -243,21 +262,26 @@ def report(rows: list[Row], scorer: AnswerScorer) -> str:
             else:
                 abstained.append(abstain)
         mean = lambda v: f"{np.mean(v):.3f}" if v else "-"  # noqa: E731
-        lines.append(f"{name:18s}{'yes' if name not in scorer.trained_on else 'no':>10s}{mean(hits):>12s}{mean(abstained):>11s}"
-                     f"{mean(false_abstain):>12s}{mean(english):>13s}")
+        lines.append(f"{name:18s}{'yes' if name not in scorer.trained_on else 'no':>10s}{mean(hits):>12s}"
+                     f"{mean(abstained):>11s}{mean(false_abstain):>12s}{mean(english):>13s}")
     return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=["gather", "fit"], help="gather: ask every question and write the training table; fit: fit the scorer from it")
+    parser.add_argument("command", choices=["gather", "fit"],
+                        help="gather: ask every question and write the training table; fit: fit the scorer from it")
     parser.add_argument("sets", nargs="*", type=Path, help="gather: question files and corpus directories")
     parser.add_argument("--train", nargs="+", help="fit: set names to fit on (the others are held out)")
-    parser.add_argument("--table", type=Path, default=TRAINING_FILE, help="the training table (gather writes it, fit reads it)")
+    parser.add_argument("--table", type=Path, default=TRAINING_FILE,
+                        help="the training table (gather writes it, fit reads it)")
     parser.add_argument("--out", type=Path, default=MODEL_FILE, help="fit: where to write the scorer")
-    parser.add_argument("--scratch", type=Path, default=Path("indexes/eval"), help="gather: where corpus directories are indexed")
-    parser.add_argument("--outside", nargs="*", default=OUTSIDE, help="fit: sets whose questions lie outside every document")
-    parser.add_argument("--cross", action="store_true", help="fit: also report each corpus held out of a fit on all the others")
+    parser.add_argument("--scratch", type=Path, default=Path("indexes/eval"),
+                        help="gather: where corpus directories are indexed")
+    parser.add_argument("--outside", nargs="*", default=OUTSIDE,
+                        help="fit: sets whose questions lie outside every document")
+    parser.add_argument("--cross", action="store_true",
+                        help="fit: also report each corpus held out of a fit on all the others")
     args = parser.parse_args()
     if args.command == "gather":
         if not args.sets:

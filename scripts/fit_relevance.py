@@ -16,6 +16,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 from service.evaluation import Returned, load_questions, relevant
+from service.pipeline import search
 from service.relevance import features
 from service.runtime import open_asker
 from service.settings import Settings
@@ -33,7 +34,7 @@ def main() -> None:
         for q in load_questions(path, retriever.backend.texts):
             if not q.answerable:
                 continue
-            passages = retriever.search(q.question, args.k)
+            passages = search(retriever, q.question, args.k)
             scores = [p.score for p in passages]
             for p in passages:
                 rows.append(features(p.score, max(scores), p.rank))

@@ -11,7 +11,8 @@ from collections.abc import Hashable
 
 from index.normalize import normalize
 from service.answer_scorer import AnswerScorer
-from service.answering import Answer, AnswerPolicy, Verdict, compose
+from service import pipeline
+from service.answering import Answer, AnswerPolicy, Verdict
 from service.query import Query
 from service.retrieval import Passage, Retriever
 from service.settings import Mode, Settings
@@ -82,9 +83,13 @@ class Asker:
         result = self.cache.get(key) if self.cache.size else None
         cached = result is not None
         if result is None:
-            retrieval = self.retriever.retrieve(normalized, k, mode, doc_ids)
-            answer, verdict = compose(backend, retrieval, self.policy, self.scorer)
+            retrieval = pipeline.retrieve(self.retriever, normalized, k, mode, doc_ids)
+            answer, verdict = pipeline.answer(self.retriever, retrieval, self.policy, self.scorer)
             result = AskResult(normalized, answer, verdict, retrieval.passages, mode, backend.version, query=retrieval.query)
             if self.cache.size:
                 self.cache.put(key, result)
         return replace(result, question=question, took_ms=(time.perf_counter() - started) * 1000, cached=cached)
+
+    def search(self, question: str, k: int | None = None, mode: Mode | None = None, doc_ids: frozenset[str] | None = None) -> list[Passage]:
+        """The passages alone (no answer, no cache): what /v1/search, MCP's search and Dify's retrieval return."""
+        return pipeline.search(self.retriever, question, k, mode, doc_ids)

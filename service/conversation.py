@@ -32,13 +32,17 @@ def attempts(resolved: Resolved, focus: frozenset[str]) -> list[Resolved]:
 
 
 def ask_in_conversation(
-    asker: Asker, question: str, history: Sequence[str], k: int | None = None, mode: Mode | None = None, doc_ids: frozenset[str] | None = None,
+    asker: Asker, question: str, history: Sequence[str], k: int | None = None, mode: Mode | None = None,
+    doc_ids: frozenset[str] | None = None,
 ) -> tuple[AskResult, Resolved]:
     """The answer to the last question of a conversation, and how the conversation was read."""
     resolved = resolve_with(asker.retriever.backend, question, history)
     if not (resolved.refers_back and resolved.previous):
         alone = replace(asker.ask(resolved.question, k, mode, doc_ids), question=question)
-        back = None if alone.answer is not None or resolved.changed else read_back_with(asker.retriever.backend, question, history)
+        back = (
+            None if alone.answer is not None or resolved.changed
+            else read_back_with(asker.retriever.backend, question, history)
+        )
         if back is None:
             return alone, resolved
         result, reading = ask_back(asker, back, k, mode, doc_ids)
@@ -50,7 +54,7 @@ def ask_back(
     asker: Asker, resolved: Resolved, k: int | None, mode: Mode | None, doc_ids: frozenset[str] | None,
 ) -> tuple[AskResult, Resolved]:
     """A reference back asked in its readings (`attempts`) until one answers, or the last one's answer."""
-    focus = frozenset(p.doc_id for p in asker.retriever.search(resolved.previous, FOCUS_PASSAGES, mode, doc_ids))
+    focus = frozenset(p.doc_id for p in asker.search(resolved.previous, FOCUS_PASSAGES, mode, doc_ids))
     for reading in attempts(resolved, focus):
         result = asker.ask(reading.question, k, mode, frozenset(reading.documents) or doc_ids)
         if result.answer is not None:

@@ -82,7 +82,12 @@ class DifyRoute(APIRoute):
 class DifyErrorOut(BaseModel):
     """Dify's error shape."""
 
-    error_code: int = Field(description="1001 malformed Authorization header, 1002 authorization failed, 2001 unknown knowledge id; else the HTTP status")
+    error_code: int = Field(
+        description=(
+            "1001 malformed Authorization header, 1002 authorization failed, 2001 unknown knowledge id; "
+            "else the HTTP status"
+        ),
+    )
     error_msg: str
 
 
@@ -113,8 +118,12 @@ class RetrievalSetting(BaseModel):
 
 class RetrievalRequest(BaseModel):
     model_config = ConfigDict(strict=True)
-    knowledge_id: str = Field(min_length=1, max_length=200, description="`all`, or a doc_id to search that document alone", examples=[ALL])
-    query: str = Field(min_length=1, max_length=1000, json_schema_extra={"pattern": NOT_BLANK}, examples=["首尔峰会的主题是什么？"])
+    knowledge_id: str = Field(
+        min_length=1, max_length=200, description="`all`, or a doc_id to search that document alone", examples=[ALL],
+    )
+    query: str = Field(
+        min_length=1, max_length=1000, json_schema_extra={"pattern": NOT_BLANK}, examples=["首尔峰会的主题是什么？"],
+    )
     retrieval_setting: RetrievalSetting
     metadata_condition: MetadataCondition | None = None
 
@@ -166,7 +175,7 @@ def retrieve(asker: Asker, body: RetrievalRequest, base_url: str) -> RetrievalOu
     doc_ids = documents_for(asker, body)
     if doc_ids is not None and not doc_ids:
         return RetrievalOut(records=[])
-    passages = asker.retriever.search(body.query, body.retrieval_setting.top_k, None, doc_ids)
+    passages = asker.search(body.query, body.retrieval_setting.top_k, None, doc_ids)
     best = max((p.score for p in passages), default=0.0)
     documents = asker.retriever.backend.documents
     records = []
@@ -176,7 +185,8 @@ def retrieve(asker: Asker, body: RetrievalRequest, base_url: str) -> RetrievalOu
             continue
         meta = documents[p.doc_id]
         records.append(Record(content=p.chunk.text, score=score, title=p.title, metadata=RecordMetadata(
-            doc_id=p.doc_id, chunk_id=p.chunk.chunk_id, start=p.chunk.start, end=p.chunk.end, section=" / ".join(p.chunk.section),
+            doc_id=p.doc_id, chunk_id=p.chunk.chunk_id, start=p.chunk.start, end=p.chunk.end,
+            section=" / ".join(p.chunk.section),
             author=clean_author(p.chunk.author), date=meta.date, publisher=meta.publisher, url=meta.url,
             path=f"{base_url}v1/passages/{quote(p.chunk.chunk_id, safe='')}",
         )))
@@ -184,7 +194,11 @@ def retrieve(asker: Asker, body: RetrievalRequest, base_url: str) -> RetrievalOu
 
 
 @router.post("/retrieval", response_model=RetrievalOut, dependencies=[Depends(capacity)])
-@router.post("/v1/dify/retrieval", response_model=RetrievalOut, dependencies=[Depends(capacity)], include_in_schema=False)
-async def retrieval(body: RetrievalRequest, request: Request, asker: Annotated[Asker, Depends(get_asker)]) -> RetrievalOut:
+@router.post(
+    "/v1/dify/retrieval", response_model=RetrievalOut, dependencies=[Depends(capacity)], include_in_schema=False,
+)
+async def retrieval(
+    body: RetrievalRequest, request: Request, asker: Annotated[Asker, Depends(get_asker)],
+) -> RetrievalOut:
     """Dify's External Knowledge API: the passages for a query, as records with a 0–1 score and their citation."""
     return await run_in_threadpool(retrieve, asker, body, public_base_url(request))

@@ -46,7 +46,9 @@ INSTRUCTIONS = (
 )
 READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
 
-Question = Annotated[str, Field(min_length=1, max_length=1000, description="the question, in Chinese or English (1–1000 characters)")]
+Question = Annotated[
+    str, Field(min_length=1, max_length=1000, description="the question, in Chinese or English (1–1000 characters)"),
+]
 TopK = Annotated[int, Field(ge=1, le=20, description="how many passages to return (1–20)")]
 
 
@@ -93,8 +95,16 @@ def build_server(asker_of: Callable[[], Asker | None], lifespan: Callable | None
     def ask(
         question: Question,
         top_k: TopK = 5,
-        doc_ids: Annotated[list[str] | None, Field(description="restrict the answer to these documents (ids from list_documents)")] = None,
-        history: Annotated[list[str] | None, Field(max_length=20, description="the conversation's earlier questions, oldest first: a follow-up such as '那第二届呢？' is read with them")] = None,
+        doc_ids: Annotated[
+            list[str] | None, Field(description="restrict the answer to these documents (ids from list_documents)"),
+        ] = None,
+        history: Annotated[list[str] | None, Field(
+            max_length=20,
+            description=(
+                "the conversation's earlier questions, oldest first: a follow-up such as '那第二届呢？' is read "
+                "with them"
+            ),
+        )] = None,
     ) -> Annotated[CallToolResult, AskOut]:
         """Answer a question from the documents with an extractive, cited answer: each sentence is quoted
         exactly from a document and followed by [n], the number of the passage it comes from. The answer is
@@ -106,10 +116,14 @@ def build_server(asker_of: Callable[[], Asker | None], lifespan: Callable | None
         if unknown:
             raise ToolError(f"unknown doc_ids: {', '.join(unknown)}")
         earlier = [trim(h)[:1000] for h in history or ()]
-        result, resolved = ask_in_conversation(asker, question, earlier, top_k, None, frozenset(doc_ids) if doc_ids else None)
+        result, resolved = ask_in_conversation(
+            asker, question, earlier, top_k, None, frozenset(doc_ids) if doc_ids else None,
+        )
         out = ask_out(result).model_copy(update={"followup": conversation_out(resolved)})
         text = conversation_note(out.followup) + answer_text(out, passage_reference, with_passages=True)
-        return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=out.model_dump(mode="json"))
+        return CallToolResult(
+            content=[TextContent(type="text", text=text)], structured_content=out.model_dump(mode="json"),
+        )
 
     @server.tool(annotations=READ_ONLY)
     def search(query: Question, top_k: TopK = 5) -> Annotated[CallToolResult, SearchOut]:
@@ -118,13 +132,22 @@ def build_server(asker_of: Callable[[], Asker | None], lifespan: Callable | None
         asker = loaded()
         query = nonblank(query, "query")
         started = time.perf_counter()
-        found = asker.retriever.search(query, top_k, None, None)
-        out = search_out(query, asker.settings.mode, found, asker.retriever.backend.version, (time.perf_counter() - started) * 1000)
-        text = "\n\n".join(f"{source_line(p, passage_reference(p))}\n{quoted(p.text)}" for p in out.passages) or "No passages."
-        return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=out.model_dump(mode="json"))
+        found = asker.search(query, top_k)
+        out = search_out(
+            query, asker.settings.mode, found, asker.retriever.backend.version, (time.perf_counter() - started) * 1000,
+        )
+        text = (
+            "\n\n".join(f"{source_line(p, passage_reference(p))}\n{quoted(p.text)}" for p in out.passages)
+            or "No passages."
+        )
+        return CallToolResult(
+            content=[TextContent(type="text", text=text)], structured_content=out.model_dump(mode="json"),
+        )
 
     @server.tool(annotations=READ_ONLY)
-    def get_passage(chunk_id: Annotated[str, Field(min_length=1, max_length=200, description="a passage id from ask or search")]) -> PassageRecordOut:
+    def get_passage(
+        chunk_id: Annotated[str, Field(min_length=1, max_length=200, description="a passage id from ask or search")],
+    ) -> PassageRecordOut:
         """One passage by id: its exact text, document, section, character range, and the ids of the
         passages before and after it in the same document."""
         return read(read_model.passage, chunk_id)
@@ -138,7 +161,9 @@ def build_server(asker_of: Callable[[], Asker | None], lifespan: Callable | None
     def get_document_text(
         doc_id: Annotated[str, Field(min_length=1, max_length=200, description="a document id from list_documents")],
         start: Annotated[int, Field(ge=0, description="offset of the first character")] = 0,
-        end: Annotated[int | None, Field(ge=0, description="offset after the last character; default: the end of the document")] = None,
+        end: Annotated[
+            int | None, Field(ge=0, description="offset after the last character; default: the end of the document"),
+        ] = None,
     ) -> DocumentTextOut:
         """The exact text of a document between two character offsets (the whole document by default); a
         citation's start and end read back its passage or sentence."""
@@ -155,7 +180,10 @@ def add_document_resources(server: MCPServer, asker: Asker) -> None:
         about = ", ".join(x for x in (", ".join(meta.authors), meta.publisher, meta.date) if x)
         server.add_resource(TextResource(
             uri=document_uri(doc_id), name=doc_id, title=meta.title, mime_type="text/plain", text=backend.texts[doc_id],
-            description=f"{meta.title}" + (f" ({about})" if about else "") + f": the full text, {len(backend.texts[doc_id])} characters",
+            description=(
+                f"{meta.title}" + (f" ({about})" if about else "")
+                + f": the full text, {len(backend.texts[doc_id])} characters"
+            ),
         ))
 
 

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.concurrency import run_in_threadpool
 
+from service import pipeline
 from service.asking import Asker
 from service.deps import capacity, document_filter, get_asker
 from service.schemas import NOT_BLANK, AskIn, AskOut, SearchOut, ask_out, search_out, trim
@@ -37,5 +38,5 @@ async def search(
         raise HTTPException(422, detail="q: must contain more than whitespace")
     doc_ids = document_filter(asker, doc_id)
     started = time.perf_counter()
-    found = await run_in_threadpool(asker.retriever.retrieve, q, k, mode, doc_ids)
+    found = await run_in_threadpool(pipeline.retrieve, asker.retriever, q, k, mode, doc_ids)
     return search_out(q, mode, found.passages, asker.retriever.backend.version, (time.perf_counter() - started) * 1000, found.query)

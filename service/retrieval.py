@@ -1,4 +1,5 @@
-"""Finding passages for a question: dense and keyword candidates, fused, re-ranked with sentence evidence."""
+"""What a search over one index works with: the loaded index and model (`Retriever`), the passages it returns
+with their evidence, and the ordering rules the ranking stage applies (service/pipeline.py runs the stages)."""
 
 from __future__ import annotations
 
@@ -9,15 +10,12 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from index.backend import ChunkRecord, SearchBackend, SentenceRecord
-from index.cleaning import is_caption
 from index.embedding import Embedder
-from service.answer_types import answer_pattern
 from service.expansion import WordNeighbours
-from service.fusion import reciprocal_rank_fusion
 from service.people import People
-from service.query import Query, parse_query
-from service.ranking import Candidate, ScoredSentence, Weights, score_candidates
-from service.settings import Mode, Settings
+from service.query import Query
+from service.ranking import Candidate, ScoredSentence, Weights
+from service.settings import Settings
 
 EVIDENCE_PER_PASSAGE = 3
 
@@ -90,7 +88,8 @@ def evidence_of(candidate: Candidate, margin: float) -> list[ScoredSentence]:
 
 
 class Retriever:
-    """Search over one loaded index with one embedding model."""
+    """One loaded index with its embedding model, bylines' people and word neighbours: what every stage of
+    service/pipeline.py reads."""
 
     def __init__(self, backend: SearchBackend, embedder: Embedder, settings: Settings) -> None:
         self.backend = backend
@@ -106,48 +105,3 @@ class Retriever:
 
     def embed_query(self, question: str) -> np.ndarray:
         return self.embedder.encode_query(question)
-
-    def candidates(self, query: Query, vector: np.ndarray | None, mode: Mode, doc_ids: frozenset[str] | None) -> list[Candidate]:
-        """Chunks found by either retriever, scored and ordered by the configured fusion."""
-        depth = self.settings.candidates
-        dense = self.backend.dense(vector, depth, doc_ids) if vector is not None else []
-        keyword = self.backend.keyword(list(query.tokens), depth, doc_ids) if mode != "dense" else []
-        positions = list(dict.fromkeys([h.chunk for h in dense] + [h.chunk for h in keyword]))
-        named = self.people.named_in(query)
-        scored = score_candidates(
-            self.backend, self.people.without_names(query, named), vector, positions, self.weights.for_mode(mode),
-            self.people.byline_tokens, self.people.byline_names,
-        )
-        scored = favour_answer_type(scored, answer_pattern(query), self.backend.chunks, self.settings.weight_answer_type)
-        if self.settings.fusion == "rrf" and mode == "hybrid":  # rank fusion: the scores do not order
-            order = reciprocal_rank_fusion([[h.chunk for h in dense], [h.chunk for h in keyword]], k=self.settings.rrf_k)
-            by_position = {c.position: c for c in scored}
-            scored = [by_position[p] for p, _ in order]
-        return people_first(scored, self.people.about(named, self.chunk_text)) if named else scored
-
-    def retrieve(self, question: str, k: int | None = None, mode: Mode | None = None, doc_ids: frozenset[str] | None = None) -> Retrieval:
-        k = k or self.settings.top_k
-        mode = mode or self.settings.mode
-        query = parse_query(question, self.backend.tokenize, self.backend.translate, self.backend.spellings)
-        if not query.normalized.strip():  # nothing visible is left to search for
-            return Retrieval(query, [], [])
-        vector = self.embed_query(query.normalized) if mode != "keyword" else None
-        if mode != "dense":  # after the question's vector: both model runs back to back are faster
-            query = self.neighbours.expand(self.people.with_author_names(query))
-        scored = self.candidates(query, vector, mode, doc_ids)
-        chosen = diversify(scored, k, self.settings.diversity_margin)
-        passages = [self.passage(rank, c) for rank, c in enumerate(chosen, start=1)]
-        return Retrieval(query, scored, passages, vector)
-
-    def passage(self, rank: int, candidate: Candidate) -> Passage:
-        chunk = self.backend.chunks[candidate.position]
-        sentences = tuple(s for s in candidate.sentences if not is_caption(self.backend.sentences[s.position].embed_text))
-        shown = replace(candidate, sentences=sentences)
-        evidence = tuple(
-            Evidence(self.backend.sentences[s.position], s.score) for s in evidence_of(shown, self.settings.evidence_margin)
-        ) if sentences else ()
-        meta = self.backend.documents[chunk.doc_id]
-        return Passage(rank, candidate.position, chunk, candidate.score, meta.title, evidence, meta.url)
-
-    def search(self, question: str, k: int | None = None, mode: Mode | None = None, doc_ids: frozenset[str] | None = None) -> list[Passage]:
-        return self.retrieve(question, k, mode, doc_ids).passages

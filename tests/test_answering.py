@@ -6,6 +6,7 @@ import shutil
 from types import SimpleNamespace
 
 import numpy as np
+import pytest
 
 from helpers import SEOUL
 from index.build import build_index
@@ -79,7 +80,10 @@ def test_a_how_much_money_question_needs_a_sum() -> None:
 
 
 def test_a_when_question_needs_a_time_as_fine_as_it_asks() -> None:
-    assert parse_query("自哪一天起施行", list).grain == "day" and parse_query("是在哪一年哪一月发布的", list).grain == "month"
+    assert (
+        parse_query("自哪一天起施行", list).grain == "day"
+        and parse_query("是在哪一年哪一月发布的", list).grain == "month"
+    )
     assert verdict_of("峰会在哪一天召开", "峰会于5月21日召开。").answerable
     assert verdict_of("研究所是在哪一年成立的", "研究所于 2023 年成立。").answerable
     assert not verdict_of("办法自哪一天起施行", "办法于2023年发布。").answerable  # a year is not a day
@@ -114,7 +118,10 @@ def candidates_of(texts: list[str], chunks: list[int]) -> tuple[SimpleNamespace,
 
 
 def test_a_sentence_that_ends_in_a_colon_brings_what_it_announces() -> None:
-    texts = ["白皮书将按以下版本发布：", "2023 年：第一版 - 印度尼西亚、菲律宾和新加坡", "其他内容。", "如下：", "下一段的开头。"]
+    texts = [
+        "白皮书将按以下版本发布：", "2023 年：第一版 - 印度尼西亚、菲律宾和新加坡",
+        "其他内容。", "如下：", "下一段的开头。",
+    ]
     backend, found = candidates_of(texts, [0, 0, 0, 0, 1])
     assert [s.position for s in quoted(backend, found, [0, 2])] == [0, 1, 2]
     # the colon ends its passage: the next passage's first sentence is not what it announces
@@ -122,7 +129,10 @@ def test_a_sentence_that_ends_in_a_colon_brings_what_it_announces() -> None:
 
 
 def test_a_sentence_that_refers_back_brings_what_it_refers_to() -> None:
-    texts = ["欧洲委员会于2024年5月通过《人工智能框架公约》。", "该公约于同年9月在维尔纽斯开放签署。", "这一段另起。", "其他内容。"]
+    texts = [
+        "欧洲委员会于2024年5月通过《人工智能框架公约》。", "该公约于同年9月在维尔纽斯开放签署。",
+        "这一段另起。", "其他内容。",
+    ]
     backend, found = candidates_of(texts, [0, 0, 1, 1])
     assert [s.position for s in quoted(backend, found, [1])] == [0, 1]  # 该公约 needs the sentence naming it
     assert [s.position for s in quoted(backend, found, [2])] == [2]  # the sentence before it is another passage's
@@ -160,17 +170,18 @@ def test_list_question_gets_more_sentences(asker: Asker) -> None:
     assert len(listing.answer.sentences) > len(single.answer.sentences)
 
 
-def test_cache_serves_a_repeat_without_searching_again(settings, retriever) -> None:
+def test_cache_serves_a_repeat_without_searching_again(settings, retriever, monkeypatch: pytest.MonkeyPatch) -> None:
+    from service import pipeline
+
     asker = Asker(retriever, settings)
     calls = []
-    original = retriever.retrieve
+    original = pipeline.retrieve
 
-    class Counting(Retriever):
-        def retrieve(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN202
-            calls.append(args)
-            return original(*args, **kwargs)
+    def counting(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        calls.append(args)
+        return original(*args, **kwargs)
 
-    asker.retriever = Counting(retriever.backend, retriever.embedder, settings)
+    monkeypatch.setattr(pipeline, "retrieve", counting)
     first = asker.ask("首尔峰会的主题是什么？")
     again = asker.ask("  首爾峰會的主題是什麼？ ")  # same question once normalized
     assert len(calls) == 1 and not first.cached and again.cached

@@ -6,6 +6,7 @@ import numpy as np
 
 from index.vocabulary import Vocabulary, vocabulary_words
 from service.expansion import WordNeighbours
+from service.pipeline import search
 from service.query import parse_query
 from service.retrieval import Retriever
 
@@ -22,7 +23,10 @@ def test_vocabulary_keeps_han_words_and_finds_the_nearest_above_a_threshold() ->
 
 def test_built_index_stores_a_vector_for_each_corpus_word(retriever: Retriever) -> None:
     vocabulary = retriever.backend._vocabulary
-    assert len(vocabulary.words) > 1000 and vocabulary.vectors.shape == (len(vocabulary.words), retriever.embedder.dimension)
+    assert (
+        len(vocabulary.words) > 1000
+        and vocabulary.vectors.shape == (len(vocabulary.words), retriever.embedder.dimension)
+    )
     assert all(retriever.backend.knows(w) for w in vocabulary.words[:200])
     assert np.allclose(np.linalg.norm(vocabulary.vectors[:50], axis=1), 1.0, atol=1e-2)
 
@@ -33,7 +37,7 @@ def test_an_unknown_word_brings_in_its_corpus_synonym(retriever: Retriever) -> N
     assert not backend.knows("核弹") and backend.knows("核武器")
     query = retriever.neighbours.expand(parse_query("美国把防止核弹被擅自引爆的装置告诉了谁？", backend.tokenize))
     assert "核武器" in query.expanded and set(query.expanded) <= set(query.tokens)
-    assert any("核武器" in p.chunk.text for p in retriever.search("美国把防止核弹被擅自引爆的装置告诉了谁？", 5))
+    assert any("核武器" in p.chunk.text for p in search(retriever, "美国把防止核弹被擅自引爆的装置告诉了谁？", 5))
 
 
 def test_known_words_are_left_alone_and_a_threshold_above_one_turns_it_off(retriever: Retriever) -> None:

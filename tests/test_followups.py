@@ -46,7 +46,10 @@ def test_a_reference_back_gains_the_previous_subject_not_its_predicate(backend) 
 
 
 def test_a_question_that_changes_the_subject_is_not_changed(backend) -> None:
-    for previous, question in [("首尔峰会的主题是什么？", "中国派哪位官员率团参加首届人工智能安全峰会？"), ("布莱切利宣言说了什么？", VENUE)]:
+    for previous, question in [
+        ("首尔峰会的主题是什么？", "中国派哪位官员率团参加首届人工智能安全峰会？"),
+        ("布莱切利宣言说了什么？", VENUE),
+    ]:
         assert not resolve_with(backend, question, [previous]).changed
 
 
@@ -107,10 +110,14 @@ def test_at_the_meeting_refers_back_but_inside_a_name_it_does_not(backend) -> No
 
 
 def test_the_readings_of_a_reference_back_go_from_its_own_words_to_every_document() -> None:
-    resolved = Resolved("欧洲 公约 何时生效?", "它何时生效？", ("欧洲", "公约"), previous="公约是什么？", bare="何时生效?")
+    resolved = Resolved(
+        "欧洲 公约 何时生效?", "它何时生效？", ("欧洲", "公约"), previous="公约是什么？", bare="何时生效?"
+    )
     readings = attempts(resolved, frozenset({"b", "a"}))
     assert [(r.question, r.documents, r.carried) for r in readings] == [
-        ("何时生效?", ("a", "b"), ()), ("欧洲 公约 何时生效?", ("a", "b"), ("欧洲", "公约")), ("欧洲 公约 何时生效?", (), ("欧洲", "公约")),
+        ("何时生效?", ("a", "b"), ()),
+        ("欧洲 公约 何时生效?", ("a", "b"), ("欧洲", "公约")),
+        ("欧洲 公约 何时生效?", (), ("欧洲", "公约")),
     ]
     assert [r.documents for r in attempts(resolved, frozenset())] == [()]
 
@@ -128,7 +135,7 @@ def test_a_question_that_finds_no_answer_alone_is_read_back_to_the_previous_one(
     question, history = "中国代表是谁？", ["首届全球人工智能安全峰会在哪里举行？"]
     assert asker.ask(question).answer is None
     answered, resolved = ask_in_conversation(asker, question, history)
-    focus = {p.doc_id for p in asker.retriever.search(history[0], 3)}
+    focus = {p.doc_id for p in asker.search(history[0], 3)}
     assert resolved.asked == question and resolved.documents and set(resolved.documents) <= focus
     assert answered.answer is not None and all(p.doc_id in resolved.documents for p in answered.passages)
 

@@ -16,10 +16,13 @@ import pytest
 
 from index.normalize import LOOKALIKES
 from service.asking import Asker
+from service.pipeline import retrieve, search
 from service.query import query_language
 from service.settings import Settings
 
-QUESTIONS = {q["id"]: q for q in map(json.loads, (Path(__file__).parent / "data" / "questions.jsonl").open(encoding="utf-8"))}
+QUESTIONS = {
+    q["id"]: q for q in map(json.loads, (Path(__file__).parent / "data" / "questions.jsonl").open(encoding="utf-8"))
+}
 # Chinese of six kinds (a "when" question with Latin letters and digits, a paraphrase, a "why", a list,
 # an author question, Traditional characters) and two English ones.
 CHOSEN = ["q-006", "q-026", "q-047", "q-066", "q-099", "q-140", "q-123", "q-124"]
@@ -155,7 +158,7 @@ def test_hostile_variant_finds_the_same_passages(qid: str, name: str, fresh_aske
     assert spans(result.passages) == spans(clean.passages)
     assert answer_spans(result) == answer_spans(clean)
     # /v1/search parses the raw question (no Asker in between): same passages, same language
-    assert spans(retriever.search(variant, TOP)) == spans(retriever.search(CLEAN[qid], TOP))
+    assert spans(search(retriever, variant, TOP)) == spans(search(retriever, CLEAN[qid], TOP))
     assert query_language(variant) == query_language(CLEAN[qid])
 
 
@@ -163,8 +166,8 @@ def test_whole_cyrillic_words_are_not_folded(retriever) -> None:
     """Look-alikes fold only inside Latin words: a Cyrillic word is a Cyrillic word."""
     assert query_language("Аре Сор") == "und"  # Cyrillic words made only of look-alikes stay Cyrillic
     assert query_language("Аpe Сop") == "en"  # mixed words fold
-    assert retriever.retrieve("Аре Сор").query.normalized == "Аре Сор"
-    assert retriever.retrieve("Аpe Сop").query.normalized == "Ape Cop"
+    assert retrieve(retriever, "Аре Сор").query.normalized == "Аре Сор"
+    assert retrieve(retriever, "Аpe Сop").query.normalized == "Ape Cop"
 
 
 # -- over HTTP ------------------------------------------------------------------------------
@@ -202,7 +205,9 @@ def test_hostile_variants_over_http(base_url: str, clean_over_http: dict[str, di
 def test_control_characters_over_http(base_url: str, raw: str) -> None:
     """The API refuses only blank questions; control characters inside a question are read past:
     200, the passages of the question without them (never a 5xx)."""
-    response = httpx.post(f"{base_url}/v1/ask", content=raw.encode(), headers={"content-type": "application/json"}, timeout=60)
+    response = httpx.post(
+        f"{base_url}/v1/ask", content=raw.encode(), headers={"content-type": "application/json"}, timeout=60
+    )
     assert response.status_code == 200, response.text[:300]
     plain = httpx.post(f"{base_url}/v1/ask", json={"question": "首尔峰会的主题是什么？"}, timeout=60).json()
     assert http_spans(response.json()) == http_spans(plain)
@@ -224,8 +229,14 @@ def test_invisible_only_question_over_http_finds_nothing_and_says_why(base_url: 
     assert search.status_code == 200 and search.json()["passages"] == []
 
 
-@pytest.mark.parametrize("raw", ['{"question": "\\ud800首尔峰会的主题是什么？"}', '{"question": "首尔峰会的主题是什么？\\udfff"}'])
+@pytest.mark.parametrize(
+    "raw", ['{"question": "\\ud800首尔峰会的主题是什么？"}', '{"question": "首尔峰会的主题是什么？\\udfff"}'],
+)
 def test_lone_surrogates_over_http_are_422(base_url: str, raw: str) -> None:
     """JSON can spell a lone surrogate; the API refuses it as no valid string, naming the field."""
-    response = httpx.post(f"{base_url}/v1/ask", content=raw.encode(), headers={"content-type": "application/json"}, timeout=60)
-    assert response.status_code == 422 and response.json()["error"]["message"].startswith("question:"), response.text[:300]
+    response = httpx.post(
+        f"{base_url}/v1/ask", content=raw.encode(), headers={"content-type": "application/json"}, timeout=60
+    )
+    assert (
+        response.status_code == 422 and response.json()["error"]["message"].startswith("question:")
+    ), response.text[:300]

@@ -8,6 +8,7 @@ from types import SimpleNamespace
 from helpers import SEOUL
 from service.answer_types import answer_pattern
 from service.fusion import reciprocal_rank_fusion
+from service.pipeline import retrieve, search
 from service.query import parse_query
 from service.ranking import Candidate
 from service.retrieval import favour_answer_type
@@ -31,19 +32,19 @@ def test_rrf_weights() -> None:
 
 
 def test_keyword_mode_finds_a_rare_term(retriever) -> None:
-    passages = retriever.search("FakeCatcher", k=3, mode="keyword")
+    passages = search(retriever, "FakeCatcher", k=3, mode="keyword")
     assert passages and "FakeCatcher" in passages[0].chunk.text
     assert passages[0].doc_id == REPORT
 
 
 def test_dense_mode_finds_a_paraphrased_question(retriever) -> None:
     # the document says: "于当地时间11月2日在二战期间英国的密码破译中心——布莱奇利园落下帷幕"
-    passages = retriever.search("第一次讨论AI安全的国际会议在哪个战时破解密码的地方结束？", k=5, mode="dense")
+    passages = search(retriever, "第一次讨论AI安全的国际会议在哪个战时破解密码的地方结束？", k=5, mode="dense")
     assert any(p.doc_id == BLETCHLEY_NEWS and "密码破译中心" in p.chunk.text for p in passages)
 
 
 def test_hybrid_search_puts_the_seoul_document_first(retriever) -> None:
-    passages = retriever.search("首尔峰会的主题是什么", k=5)
+    passages = search(retriever, "首尔峰会的主题是什么", k=5)
     assert passages[0].doc_id == SEOUL
     assert any("“安全、创新、包容”为主题" in p.chunk.text for p in passages)
 
@@ -51,14 +52,14 @@ def test_hybrid_search_puts_the_seoul_document_first(retriever) -> None:
 def test_every_passage_is_an_exact_slice(retriever) -> None:
     for question in ["中美人工智能对话在哪里举行", "What did the Bletchley declaration say?", "粤港澳大湾区"]:
         for mode in ("hybrid", "dense", "keyword"):
-            for p in retriever.search(question, k=10, mode=mode):
+            for p in search(retriever, question, k=10, mode=mode):
                 assert retriever.backend.texts[p.doc_id][p.chunk.start:p.chunk.end] == p.chunk.text
 
 
 def test_document_filter(retriever) -> None:
-    passages = retriever.search("人工智能治理", k=10, doc_ids=frozenset({REPORT}))
+    passages = search(retriever, "人工智能治理", k=10, doc_ids=frozenset({REPORT}))
     assert passages and {p.doc_id for p in passages} == {REPORT}
-    assert retriever.search("人工智能治理", k=5, mode="keyword", doc_ids=frozenset({"no-such-doc"})) == []
+    assert search(retriever, "人工智能治理", k=5, mode="keyword", doc_ids=frozenset({"no-such-doc"})) == []
 
 
 def test_an_authors_own_name_lifts_no_single_sentence_of_the_essay(retriever) -> None:
@@ -70,7 +71,9 @@ def test_an_authors_own_name_lifts_no_single_sentence_of_the_essay(retriever) ->
     backend = retriever.backend
     chunk = next(c for c in backend.chunks if c.author and "(" in c.author)
     name = chunk.author.split("(")[0]
-    naming = [i for i, s in enumerate(backend.sentences) if name in s.text and backend.chunks[s.chunk].author == chunk.author]
+    naming = [
+        i for i, s in enumerate(backend.sentences) if name in s.text and backend.chunks[s.chunk].author == chunk.author
+    ]
     assert naming, "the corpus names the author in the essay"
     positions = sorted({backend.sentences[i].chunk for i in naming} | {backend.chunk_positions[chunk.chunk_id]})
     query = parse_query(f"{name}认为什么", backend.tokenize)
@@ -120,19 +123,27 @@ def test_a_question_naming_an_author_finds_that_authors_passages_first(retriever
     for author in authors[:5]:
         chinese, latin = author.split("(")[0], author.split("(")[1].split(")")[0].split(",")[0]
         surname = latin.split()[-1]
-        for question in (f"{chinese}认为发展中国家应当怎样参与治理？", f"What does {latin} argue about developing countries?"):
-            query = retriever.retrieve(question, k=3).query
+        for question in (
+            f"{chinese}认为发展中国家应当怎样参与治理？", f"What does {latin} argue about developing countries?",
+        ):
+            query = retrieve(retriever, question, k=3).query
             assert chinese in retriever.people.named_in(query) or surname in retriever.people.named_in(query), question
-            about = [p.chunk.author == author or chinese in p.chunk.text or surname in p.chunk.text for p in retriever.search(question, k=5)]
+            about = [
+                p.chunk.author == author or chinese in p.chunk.text or surname in p.chunk.text
+                for p in search(retriever, question, k=5)
+            ]
             assert about[0] and about == sorted(about, reverse=True), (question, about)
 
 
 def test_a_corpus_word_standing_in_for_an_unknown_one_names_no_author(retriever) -> None:
     from dataclasses import replace
 
-    query = retriever.retrieve("人工智能治理的挑战是什么？", k=3).query
+    query = retrieve(retriever, "人工智能治理的挑战是什么？", k=3).query
     # a Chinese name: those count as named when they are among the keywords (a Latin one must be written)
-    author = next(name for name in retriever.people.people if re.search(r"^[\u4e00-\u9fff]{2,4}$", name) and name not in query.normalized)
+    author = next(
+        name for name in retriever.people.people
+        if re.search(r"^[\u4e00-\u9fff]{2,4}$", name) and name not in query.normalized
+    )
     assert retriever.people.named_in(replace(query, tokens=query.tokens + (author,))) == (author,)
     assert retriever.people.named_in(replace(query, tokens=query.tokens + (author,), expanded=(author,))) == ()
 
@@ -142,10 +153,12 @@ def test_a_named_authors_own_name_leaves_the_ranking_to_the_rest_of_the_question
     (BM25 would only favour the shortest of them); the question's other words stay."""
     author = next(c.author for c in retriever.backend.chunks if c.author and "(" in c.author)
     chinese = author.split("(")[0]
-    query = retriever.retrieve(f"{chinese}认为发展中国家应当怎样参与治理？", k=3).query
+    query = retrieve(retriever, f"{chinese}认为发展中国家应当怎样参与治理？", k=3).query
     named = retriever.people.named_in(query)
     stripped = retriever.people.without_names(query, named)
-    byline = retriever.people.byline_tokens(next(i for i, c in enumerate(retriever.backend.chunks) if c.author == author))
+    byline = retriever.people.byline_tokens(
+        next(i for i, c in enumerate(retriever.backend.chunks) if c.author == author)
+    )
     assert byline & set(query.tokens) and not byline & set(stripped.tokens)
     assert {"发展中国家", "治理"} <= set(stripped.tokens)
     assert retriever.people.without_names(query, ()) == query
@@ -156,10 +169,17 @@ def test_a_given_name_alone_names_no_author(retriever) -> None:
     name or whole, and a question naming someone else's family name keeps the plain ranking."""
     from index.lang.names import LATIN_NAME
 
-    full = next(name for c in retriever.backend.chunks if c.author for name in LATIN_NAME.findall(c.author) if len(name.split()) == 2)
+    full = next(
+        name for c in retriever.backend.chunks if c.author for name in LATIN_NAME.findall(c.author)
+        if len(name.split()) == 2
+    )
     given, family = full.split()
-    assert retriever.people.named_in(retriever.retrieve(f"What does {given} Zhang argue about AI governance?", k=3).query) == ()
-    assert family in retriever.people.named_in(retriever.retrieve(f"What does {given} {family} argue about AI governance?", k=3).query)
+    assert retriever.people.named_in(
+        retrieve(retriever, f"What does {given} Zhang argue about AI governance?", k=3).query
+    ) == ()
+    assert family in retriever.people.named_in(
+        retrieve(retriever, f"What does {given} {family} argue about AI governance?", k=3).query
+    )
 
 
 def test_a_passage_holding_what_a_when_or_how_many_question_asks_for_gains() -> None:

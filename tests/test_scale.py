@@ -36,13 +36,14 @@ from index.milvus_backend import collection_names, connect, load_current, milvus
 from index.updates import CorpusUpdater, Upload  # noqa: E402
 from servers import free_port, serve, wait_ready  # noqa: E402
 from service.asking import Asker  # noqa: E402
+from service.pipeline import retrieve  # noqa: E402
 from service.runtime import open_asker  # noqa: E402
 from service.schemas import ask_out  # noqa: E402
 from service.settings import PROJECT_ROOT, Settings  # noqa: E402
 
 QUESTIONS = PROJECT_ROOT / "tests" / "data" / "questions.jsonl"
-SAMPLE = ["首尔峰会的主题是什么？", "What did the Bletchley declaration say?", "中美人工智能政府间对话首次会议在哪里举行？",
-          "生成式人工智能治理面临哪些挑战？", "谁是报告的作者？"]
+SAMPLE = ["首尔峰会的主题是什么？", "What did the Bletchley declaration say?",
+          "中美人工智能政府间对话首次会议在哪里举行？", "生成式人工智能治理面临哪些挑战？", "谁是报告的作者？"]
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +58,8 @@ def milvus_settings(settings: Settings, milvus_uri: str) -> Settings:
 
 @pytest.fixture(scope="module")
 def milvus_asker(milvus_settings: Settings, embedder, built_index) -> Asker:
-    """The session's index version, loaded into Milvus Lite when opened (as a server does for a version built without it)."""
+    """The session's index version, loaded into Milvus Lite when opened (as a server does for a version built
+    without it)."""
     return open_asker(milvus_settings, embedder)
 
 
@@ -93,9 +95,14 @@ def test_milvus_holds_the_version(milvus_asker: Asker, faiss_asker: Asker, milvu
     client = connect(milvus_uri)
     assert client.has_collection(chunks) and client.has_collection(sentences)
     assert int(client.get_collection_stats(chunks)["row_count"]) == len(backend.chunks)
-    assert backend.chunks == faiss_asker.retriever.backend.chunks and backend.sentences == faiss_asker.retriever.backend.sentences
+    assert (
+        backend.chunks == faiss_asker.retriever.backend.chunks
+        and backend.sentences == faiss_asker.retriever.backend.sentences
+    )
     positions = [0, 7, len(backend.chunks) - 1]
-    assert np.allclose(backend.chunk_vectors(positions), faiss_asker.retriever.backend.chunk_vectors(positions), atol=1e-6)
+    assert np.allclose(
+        backend.chunk_vectors(positions), faiss_asker.retriever.backend.chunk_vectors(positions), atol=1e-6
+    )
     rows = [0, 11, len(backend.sentences) - 1]
     assert np.allclose(backend.sentence_vectors(rows), faiss_asker.retriever.backend.sentence_vectors(rows), atol=1e-6)
 
@@ -128,7 +135,7 @@ def test_filters_and_keyword_candidates(milvus_asker: Asker, faiss_asker: Asker,
     assert milvus.keyword([], 10) == [] and milvus.dense(vector, 10, frozenset()) == []
     overlaps = []
     for question in questions():
-        tokens = list(milvus_asker.retriever.retrieve(question, 5, "keyword").query.tokens)
+        tokens = list(retrieve(milvus_asker.retriever, question, 5, "keyword").query.tokens)
         ours, theirs = {h.chunk for h in faiss.keyword(tokens, 50)}, {h.chunk for h in milvus.keyword(tokens, 50)}
         overlaps.append(len(ours & theirs) / max(1, len(ours | theirs)))
     assert np.mean(overlaps) >= 0.95, np.mean(overlaps)  # measured 0.98
@@ -169,7 +176,9 @@ def test_http_api_over_milvus(milvus_server: str, faiss_asker: Asker) -> None:
         assert body["index_version"] == faiss_asker.retriever.backend.version
         assert_exact(body, texts)
         for p in body["passages"][:2]:
-            served = httpx.get(f"{milvus_server}/v1/documents/{p['doc_id']}/text", params={"start": p["start"], "end": p["end"]}).json()
+            served = httpx.get(
+                f"{milvus_server}/v1/documents/{p['doc_id']}/text", params={"start": p["start"], "end": p["end"]}
+            ).json()
             assert served["text"] == p["text"]
         expected = ask_out(faiss_asker.ask(question, 5)).model_dump()
         assert cited(body)[:1] == cited(expected)[:1]
@@ -177,15 +186,23 @@ def test_http_api_over_milvus(milvus_server: str, faiss_asker: Asker) -> None:
     assert len(search["passages"]) == 3 and search["passages"][0]["doc_id"] == SEOUL
     for p in search["passages"]:
         assert texts[p["doc_id"]][p["start"]:p["end"]] == p["text"]
-    filtered = httpx.post(f"{milvus_server}/v1/ask", json={"question": "人工智能安全", "doc_ids": ["002_a1dcfd1d81e98d6f"]}, timeout=60).json()
+    filtered = httpx.post(
+        f"{milvus_server}/v1/ask", json={"question": "人工智能安全", "doc_ids": ["002_a1dcfd1d81e98d6f"]}, timeout=60
+    ).json()
     assert {p["doc_id"] for p in filtered["passages"]} == {"002_a1dcfd1d81e98d6f"}
 
 
-NEW_DOCUMENT = "# 测试文档\n\n蓝鲸观测站于二〇二五年在南极洲设立了第一个极地人工智能气象实验室。该实验室由十二个国家共同资助。\n"
+NEW_DOCUMENT = (
+    "# 测试文档\n\n蓝鲸观测站于二〇二五年在南极洲设立了第一个极地人工智能气象实验室。"
+    "该实验室由十二个国家共同资助。\n"
+)
 
 
-def test_living_corpus_refreshes_milvus(settings: Settings, embedder, built_index: Path, milvus_uri: str, tmp_path: Path) -> None:
-    """add and remove publish versions that are in Milvus before CURRENT names them; pruned versions' collections are dropped."""
+def test_living_corpus_refreshes_milvus(
+    settings: Settings, embedder, built_index: Path, milvus_uri: str, tmp_path: Path,
+) -> None:
+    """add and remove publish versions that are in Milvus before CURRENT names them; pruned versions' collections
+    are dropped."""
     corpus, root = tmp_path / "corpus", tmp_path / "index"
     shutil.copytree(settings.corpus, corpus)
     shutil.copytree(built_index, root)  # vectors are reused: only the new document is embedded
@@ -206,7 +223,9 @@ def test_living_corpus_refreshes_milvus(settings: Settings, embedder, built_inde
     doc_id = added.added[0].doc_id
     assert all(client.has_collection(n) for n in collection_names(root, added.build.version))
 
-    live = settings.model_copy(update={"backend": "milvus", "milvus_uri": milvus_uri, "index_dir": root, "corpus": corpus})
+    live = settings.model_copy(
+        update={"backend": "milvus", "milvus_uri": milvus_uri, "index_dir": root, "corpus": corpus}
+    )
     asker = open_asker(live, embedder)
     assert asker.retriever.backend.version == added.build.version
     body = ask_out(asker.ask("南极洲的极地人工智能气象实验室由几个国家资助？", 3)).model_dump()
@@ -217,7 +236,10 @@ def test_living_corpus_refreshes_milvus(settings: Settings, embedder, built_inde
     assert published == [added.build.version, removed.build.version]
     asker = open_asker(live, embedder)
     assert doc_id not in asker.retriever.backend.documents
-    assert all(asker.retriever.backend.chunks[h.chunk].doc_id != doc_id for h in asker.retriever.backend.keyword(["南极洲", "气象"], 50))
+    assert all(
+        asker.retriever.backend.chunks[h.chunk].doc_id != doc_id
+        for h in asker.retriever.backend.keyword(["南极洲", "气象"], 50)
+    )
     # keep=1: the first version's directory was pruned after the add, so the remove's build dropped its collections
     assert not any(client.has_collection(n) for n in collection_names(root, first))
     assert all(client.has_collection(n) for n in collection_names(root, removed.build.version))
@@ -237,7 +259,9 @@ def listening_addresses(port: int) -> set[str]:
     return found
 
 
-def test_ray_serve_replicas_answer_like_the_plain_server(settings: Settings, embedder, built_index: Path, tmp_path: Path) -> None:
+def test_ray_serve_replicas_answer_like_the_plain_server(
+    settings: Settings, embedder, built_index: Path, tmp_path: Path,
+) -> None:
     """Two replicas behind Ray Serve's proxy on 127.0.0.1 give the plain server's answers, and a new
     index version reaches both."""
     pytest.importorskip("ray.serve", reason="the scale extra is not installed (make test-scale installs it)")
@@ -262,8 +286,12 @@ def test_ray_serve_replicas_answer_like_the_plain_server(settings: Settings, emb
             plain_url = next(plain)
             try:
                 for question in SAMPLE:
-                    expected = httpx.post(f"{plain_url}/v1/ask", json={"question": question, "top_k": 5}, timeout=60).json()
-                    got = httpx.post(f"{deployment.url}/v1/ask", json={"question": question, "top_k": 5}, timeout=60).json()
+                    expected = httpx.post(
+                        f"{plain_url}/v1/ask", json={"question": question, "top_k": 5}, timeout=60
+                    ).json()
+                    got = httpx.post(
+                        f"{deployment.url}/v1/ask", json={"question": question, "top_k": 5}, timeout=60
+                    ).json()
                     assert cited(got) == cited(expected), question
                     assert (got["answer"] or {}).get("text") == (expected["answer"] or {}).get("text")
                     assert got["index_version"] == expected["index_version"]
@@ -273,7 +301,12 @@ def test_ray_serve_replicas_answer_like_the_plain_server(settings: Settings, emb
             new = CorpusUpdater(served.corpus, root, embedder, wait=30).rebuild(force=True).version
             deadline, seen = time.monotonic() + 60, set()
             while time.monotonic() < deadline:
-                versions = {httpx.post(f"{deployment.url}/v1/ask", json={"question": f"峰会 {i}"}, timeout=60).json()["index_version"] for i in range(16)}
+                versions = {
+                    httpx.post(
+                        f"{deployment.url}/v1/ask", json={"question": f"峰会 {i}"}, timeout=60
+                    ).json()["index_version"]
+                    for i in range(16)
+                }
                 seen |= versions
                 if versions == {new}:
                     break

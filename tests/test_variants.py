@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from index.variants import cores, sound_variants, sounds_alike, variant_map
+from service.pipeline import retrieve, search
 
 
 def test_readings_that_differ_by_one_letter_sound_alike() -> None:
@@ -32,9 +33,9 @@ def test_a_question_with_one_spelling_reaches_passages_written_with_the_other(re
     spellings = {s for s in backend.spellings(["布莱奇利"])}
     assert spellings, "the bundled corpus writes Bletchley two ways"
     other = next(iter(spellings))
-    query = retriever.retrieve("布莱奇利宣言有哪些内容？", 10).query
+    query = retrieve(retriever, "布莱奇利宣言有哪些内容？", 10).query
     assert other in query.tokens
     only_other = [d for d, t in texts.items() if other in t and "布莱奇利" not in t]
     assert only_other, "some document uses only the other spelling"
-    found = retriever.search("布莱奇利宣言有哪些内容？", k=10, mode="keyword")
+    found = search(retriever, "布莱奇利宣言有哪些内容？", k=10, mode="keyword")
     assert any(p.doc_id in only_other and other in p.chunk.text for p in found)
