@@ -113,7 +113,9 @@ class GovQAError(Exception):
 class GovQA:
     """A govqa server at `base_url`."""
 
-    def __init__(self, base_url: str = "http://127.0.0.1:8000", api_key: str | None = None, timeout: float = 60.0) -> None:
+    def __init__(
+        self, base_url: str = "http://127.0.0.1:8000", api_key: str | None = None, timeout: float = 60.0
+    ) -> None:
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self.http = httpx.Client(base_url=base_url.rstrip("/"), headers=headers, timeout=timeout)
 
@@ -135,7 +137,9 @@ class GovQA:
                 raise GovQAError(response.status_code, "http_error", response.text[:200]) from None
         return response.json()
 
-    def ask(self, question: str, top_k: int = 5, mode: Mode | None = None, doc_ids: list[str] | None = None) -> Answered:
+    def ask(
+        self, question: str, top_k: int = 5, mode: Mode | None = None, doc_ids: list[str] | None = None
+    ) -> Answered:
         """govqa's cited extractive answer (POST /v1/ask)."""
         body: dict = {"question": question, "top_k": top_k}
         if mode:
@@ -159,11 +163,15 @@ class GovQA:
     def document_text(self, doc_id: str, start: int = 0, end: int | None = None) -> str:
         """The exact text of a document's range (the whole document by default)."""
         params = {"start": start, **({"end": end} if end is not None else {})}
-        return self._json(self.http.get(f"/v1/documents/{httpx.URL(path=doc_id).raw_path.decode()}/text", params=params))["text"]
+        return self._json(
+            self.http.get(f"/v1/documents/{httpx.URL(path=doc_id).raw_path.decode()}/text", params=params)
+        )["text"]
 
     def passage(self, chunk_id: str) -> PassageRecord:
         """One passage by id, with its neighbours' ids."""
-        return PassageRecord.model_validate(self._json(self.http.get(f"/v1/passages/{httpx.URL(path=chunk_id).raw_path.decode()}")))
+        return PassageRecord.model_validate(
+            self._json(self.http.get(f"/v1/passages/{httpx.URL(path=chunk_id).raw_path.decode()}"))
+        )
 
     def link(self, chunk_id: str) -> str:
         """The passage's address on the server."""

@@ -16,8 +16,8 @@ from govqa.client import GovQA, Mode, Passage
 def as_document(p: Passage, link: str) -> Document:
     """A passage as a LangChain Document, its citation in the metadata."""
     return Document(page_content=p.text, id=p.chunk_id, metadata={
-        "doc_id": p.doc_id, "chunk_id": p.chunk_id, "start": p.start, "end": p.end, "section": p.section, "title": p.title,
-        "author": p.author, "url": p.url, "score": p.score, "rank": p.n, "link": link,
+        "doc_id": p.doc_id, "chunk_id": p.chunk_id, "start": p.start, "end": p.end, "section": p.section,
+        "title": p.title, "author": p.author, "url": p.url, "score": p.score, "rank": p.n, "link": link,
         "highlights": [(h.start, h.end) for h in p.highlights],
     })
 
@@ -32,7 +32,9 @@ class GovQARetriever(BaseRetriever):
     doc_ids: list[str] | None = None
     timeout: float = 60.0
 
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun, **kwargs: Any) -> list[Document]:  # noqa: ANN401
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun, **kwargs: Any  # noqa: ANN401
+    ) -> list[Document]:
         with GovQA(self.base_url, self.api_key, self.timeout) as client:
             found = client.search(query, kwargs.get("k", self.k), self.mode, self.doc_ids)
             return [as_document(p, client.link(p.chunk_id)) for p in found.passages]

@@ -60,7 +60,9 @@ def keyword_text(chunk) -> str:  # noqa: ANN001 - a Chunk
     return f"{chunk.author}\n{chunk.embed_text}" if chunk.author else chunk.embed_text
 
 
-def build_fingerprint(documents: list[Document], model_fingerprint: str, chunker: ChunkerSettings, index_type: str) -> str:
+def build_fingerprint(
+    documents: list[Document], model_fingerprint: str, chunker: ChunkerSettings, index_type: str
+) -> str:
     """Identifies everything an index is built from; equal fingerprints mean nothing to rebuild."""
     payload = {
         "format": store.FORMAT_VERSION,
@@ -140,7 +142,8 @@ def sentence_spans_in_chunk(chunk: dict, sentences: list[dict]) -> list[tuple[in
 
 
 def embed_corpus(
-    chunk_table: list[dict], sentence_table: list[dict], embedder: Embedder, cache: dict[str, np.ndarray], progress: bool
+    chunk_table: list[dict], sentence_table: list[dict], embedder: Embedder, cache: dict[str, np.ndarray],
+    progress: bool
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """Chunk and sentence vectors. Models that expose token vectors give sentence vectors from the
     chunk's own forward pass (late chunking); sentences they cannot place are embedded alone."""
@@ -267,7 +270,9 @@ def build_index(
         chunk_vectors, sentence_vectors, embedded = embed_corpus(chunk_table, sentence_table, embedder, cache, progress)
 
         version = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ") + "-" + fingerprint[:8]
-        store.write_jsonl(staged / DOCUMENTS_FILE, [{"meta": d.meta.to_dict(), "text": d.text, "sha256": d.sha256} for d in documents])
+        store.write_jsonl(
+            staged / DOCUMENTS_FILE, [{"meta": d.meta.to_dict(), "text": d.text, "sha256": d.sha256} for d in documents]
+        )
         store.write_jsonl(staged / CHUNKS_FILE, chunk_table)
         store.write_jsonl(staged / SENTENCES_FILE, sentence_table)
         write_dense(dense_index(chunk_vectors, index_type, ann_min_chunks), staged / DENSE_FILE)
@@ -287,7 +292,9 @@ def build_index(
         manifest = {
             "fingerprint": fingerprint,
             "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "model": {"name": embedder.name, "fingerprint": embedder.fingerprint, "dimension": int(chunk_vectors.shape[1])},
+            "model": {
+                "name": embedder.name, "fingerprint": embedder.fingerprint, "dimension": int(chunk_vectors.shape[1]),
+            },
             "chunker": chunker.to_dict(),
             "index_type": index_type,
             "dense_kind": resolve_kind(index_type, len(chunk_table), ann_min_chunks),

@@ -324,7 +324,8 @@ class _Reader:
         return None
 
     def wraps_into(self, line: Line) -> bool:
-        """Whether, in a hard-wrapped text, the last paragraph's last line was broken by layout and goes on in `line`."""
+        """Whether, in a hard-wrapped text, the last paragraph's last line was broken by layout and goes on
+        in `line`."""
         if self.width is None or not self.blocks or not isinstance(self.blocks[-1], Paragraph):
             return False
         start, end = self.blocks[-1].pieces[-1]
@@ -332,7 +333,10 @@ class _Reader:
 
     def wraps_on(self, i: int) -> bool:
         """Whether, in a hard-wrapped text, line i was broken by layout and goes on in the next line."""
-        return self.width is not None and i + 1 < len(self.lines) and continues(self.lines[i].text, self.width, self.lines[i + 1].text)
+        return (
+            self.width is not None and i + 1 < len(self.lines)
+            and continues(self.lines[i].text, self.width, self.lines[i + 1].text)
+        )
 
     def previous_paragraph_open(self) -> bool:
         """Whether the last block is a paragraph that stops mid-sentence."""
@@ -361,7 +365,10 @@ class _Reader:
             end = line.start + len(line.text[:credit.start()].rstrip())
             self.exclude(end, line.end)
         last = self.blocks[-1] if self.blocks else None
-        page_cut = isinstance(last, Paragraph) and last.joinable and self.previous_paragraph_open() and not LIST_ITEM.match(line.text)
+        page_cut = (
+            isinstance(last, Paragraph) and last.joinable and self.previous_paragraph_open()
+            and not LIST_ITEM.match(line.text)
+        )
         if page_cut or self.wraps_into(line):
             last.pieces.append((start, end))
         else:

@@ -17,7 +17,8 @@ from index.ingest import DocumentTooLarge
 from index.sentences import END
 
 UNBROKEN = re.compile(r"[^\n。！？!?…]+")  # a stretch with no sentence end and no line break
-TEXT_BYTES_PER_CHAR = 16  # a character is stored about this many times over in the JSON tables (text, model text, keyword text; UTF-8)
+# a character is stored about this many times over in the JSON tables (text, model text, keyword text; UTF-8)
+TEXT_BYTES_PER_CHAR = 16
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,8 @@ class DocumentCost:
     longest_sentence: int
 
     def growth_bytes(self, dimension: int) -> int:
-        """Estimated bytes it adds to an index version: a float32 vector per chunk and sentence, and its text stored several times."""
+        """Estimated bytes it adds to an index version: a float32 vector per chunk and sentence, and its text
+        stored several times."""
         return (self.sentences + self.chunks) * 4 * dimension + self.chars * TEXT_BYTES_PER_CHAR
 
 
@@ -53,8 +55,8 @@ def measure(text: str, chunker: ChunkerSettings, limits: CostLimits, name: str) 
     """Chunk the text as the build will and count, refusing as soon as a limit is passed."""
     longest = longest_sentence(text)
     if longest > limits.max_sentence_chars:
-        raise DocumentTooLarge(f"{name}: a sentence of {longest} characters (no sentence end or line break), more than the "
-                               f"limit of {limits.max_sentence_chars} (GOVQA_MAX_SENTENCE_CHARS)")
+        raise DocumentTooLarge(f"{name}: a sentence of {longest} characters (no sentence end or line break), "
+                               f"more than the limit of {limits.max_sentence_chars} (GOVQA_MAX_SENTENCE_CHARS)")
     ends = sum(1 for _ in zip(END.finditer(text), range(2 * limits.max_sentences + 1)))
     if ends > 2 * limits.max_sentences:  # far over: say so without chunking it all (1 MB of `好。` takes seconds)
         raise too_many_sentences(name, f"over {2 * limits.max_sentences}", limits)
@@ -63,8 +65,8 @@ def measure(text: str, chunker: ChunkerSettings, limits: CostLimits, name: str) 
     if cost.sentences > limits.max_sentences:
         raise too_many_sentences(name, str(cost.sentences), limits)
     if cost.chunks > limits.max_chunks:
-        raise DocumentTooLarge(f"{name}: {cost.chunks} passages, more than the limit of {limits.max_chunks} per document "
-                               f"(GOVQA_MAX_DOCUMENT_CHUNKS)")
+        raise DocumentTooLarge(f"{name}: {cost.chunks} passages, more than the limit of {limits.max_chunks} "
+                               f"per document (GOVQA_MAX_DOCUMENT_CHUNKS)")
     return cost
 
 
@@ -78,6 +80,7 @@ def check_growth(costs: list[tuple[str, DocumentCost]], dimension: int, limits: 
     total = sum(cost.growth_bytes(dimension) for _, cost in costs)
     if total > limits.max_growth_bytes:
         names = ", ".join(name for name, _ in costs)
-        raise DocumentTooLarge(f"{names}: indexing would add about {total / 2**20:.0f} MiB to the index, more than the limit of "
-                               f"{limits.max_growth_bytes / 2**20:.0f} MiB per upload (GOVQA_MAX_INDEX_GROWTH_BYTES)")
+        raise DocumentTooLarge(f"{names}: indexing would add about {total / 2**20:.0f} MiB to the index, "
+                               f"more than the limit of {limits.max_growth_bytes / 2**20:.0f} MiB per upload "
+                               "(GOVQA_MAX_INDEX_GROWTH_BYTES)")
     return total

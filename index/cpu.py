@@ -13,4 +13,6 @@ def cpu_flags() -> frozenset[str]:
         text = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
     except OSError:
         return frozenset()
-    return frozenset(word for line in text.splitlines() if line.startswith("flags") for word in line.split(":", 1)[-1].split())
+    return frozenset(
+        word for line in text.splitlines() if line.startswith("flags") for word in line.split(":", 1)[-1].split()
+    )

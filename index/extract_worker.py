@@ -35,7 +35,8 @@ def answer(request: dict, name: str, data: bytes) -> dict:
     try:
         extracted = extract(data, name, max_pdf_pages=limits["max_pdf_pages"], max_docx_bytes=limits["max_docx_bytes"],
                             max_chars=limits["max_chars"])
-        cost = measure(extracted.text, ChunkerSettings(**request["chunker"]), CostLimits(**request["costs"]), display_name(name))
+        cost = measure(extracted.text, ChunkerSettings(**request["chunker"]), CostLimits(**request["costs"]),
+                       display_name(name))
     except DocumentTooLarge as exc:
         return {"refused": str(exc), "too_large": True}
     except IngestError as exc:

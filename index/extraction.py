@@ -3,8 +3,9 @@
 A parser fed a hostile file can take minutes of CPU (a PDF of 2,000 pages sharing one large content
 stream), gigabytes of memory (a zip that lies about its sizes) or recurse deeply; in a worker process
 each is cut by a limit: wall-clock time (enforced here), CPU time and address space (enforced by the
-kernel on the worker), a cap on extracted characters, and the document's cost limits (index.costs). `extract_async` is for the event loop: the
-loop only waits on the worker, and cancelling it (the client went away) kills the worker at once.
+kernel on the worker), a cap on extracted characters, and the document's cost limits (index.costs).
+`extract_async` is for the event loop: the loop only waits on the worker, and cancelling it (the
+client went away) kills the worker at once.
 """
 
 from __future__ import annotations
@@ -66,7 +67,9 @@ def extract_isolated(data: bytes, filename: str, limits: ExtractionLimits) -> Ex
 async def extract_async(data: bytes, filename: str, limits: ExtractionLimits) -> Extraction:
     """Extract in a worker process without blocking the event loop; cancelling this kills the worker."""
     name = display_name(filename)
-    worker = await asyncio.create_subprocess_exec(*command(limits, filename), stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    worker = await asyncio.create_subprocess_exec(
+        *command(limits, filename), stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
     try:
         stdout, _ = await asyncio.wait_for(worker.communicate(data), limits.wall_seconds)
     except asyncio.TimeoutError:
@@ -79,13 +82,15 @@ async def extract_async(data: bytes, filename: str, limits: ExtractionLimits) ->
 
 
 def too_slow(name: str, limits: ExtractionLimits) -> DocumentTooLarge:
-    return DocumentTooLarge(f"{name}: extracting its text took longer than {limits.wall_seconds:g} s, the limit (GOVQA_EXTRACT_TIMEOUT_SECONDS)")
+    return DocumentTooLarge(f"{name}: extracting its text took longer than {limits.wall_seconds:g} s, "
+                            "the limit (GOVQA_EXTRACT_TIMEOUT_SECONDS)")
 
 
 def outcome(name: str, returncode: int | None, stdout: bytes, limits: ExtractionLimits) -> Extraction:
     """The worker's answer, or the limit that ended it."""
     if returncode == -signal.SIGXCPU or (returncode == -signal.SIGKILL and not stdout):
-        raise DocumentTooLarge(f"{name}: extracting its text used more than {limits.cpu_seconds} s of CPU, the limit (GOVQA_EXTRACT_CPU_SECONDS)")
+        raise DocumentTooLarge(f"{name}: extracting its text used more than {limits.cpu_seconds} s of CPU, "
+                               "the limit (GOVQA_EXTRACT_CPU_SECONDS)")
     try:
         answer = json.loads(stdout)
     except ValueError:

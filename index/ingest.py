@@ -102,7 +102,8 @@ def extract(data: bytes, filename: str, *, max_pdf_pages: int = MAX_PDF_PAGES,
 
 
 def too_long(name: str, max_chars: int) -> IngestError:
-    return DocumentTooLarge(f"{name}: the extracted text has more than {max_chars} characters, the limit per document (GOVQA_MAX_DOCUMENT_CHARS)")
+    return DocumentTooLarge(f"{name}: the extracted text has more than {max_chars} characters, "
+                            "the limit per document (GOVQA_MAX_DOCUMENT_CHARS)")
 
 
 def display_name(filename: str) -> str:
@@ -176,7 +177,9 @@ def refuse_damaged_utf8(data: bytes, name: str) -> None:
         try:
             data.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise IngestError(f"{name}: damaged UTF-8 ({broken} undecodable bytes, the first at byte {exc.start})") from exc
+            raise IngestError(
+                f"{name}: damaged UTF-8 ({broken} undecodable bytes, the first at byte {exc.start})"
+            ) from exc
 
 
 def truncated_utf8(data: bytes) -> bool:

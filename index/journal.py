@@ -35,7 +35,8 @@ class Change:
     op: str  # "add" or "remove"
     doc_ids: list[str]
     metadata: str | None  # metadata.json's bytes before the change (base64), None when it did not exist
-    removed: dict[str, dict[str, str]] = field(default_factory=dict)  # doc_id -> {"name": file name, "data": base64 bytes}
+    # doc_id -> {"name": file name, "data": base64 bytes}
+    removed: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def encoded(data: bytes) -> str:
@@ -71,7 +72,9 @@ def pending(corpus: Path) -> Change | None:
     try:
         return Change(**json.loads(path.read_text(encoding="utf-8")))
     except (ValueError, TypeError) as exc:
-        raise store.IndexUnavailable(f"{path} cannot be read ({exc}); compare the corpus with `govqa list` and delete it") from exc
+        raise store.IndexUnavailable(
+            f"{path} cannot be read ({exc}); compare the corpus with `govqa list` and delete it"
+        ) from exc
 
 
 def served_documents(root: Path) -> set[str]:
@@ -118,7 +121,10 @@ def write_bytes(path: Path, data: bytes) -> None:
 
 def remove_temporaries(corpus: Path) -> int:
     """Delete the temporary files a killed write leaves in the corpus directory (`.<name>.*.tmp`, `.<name>.restore`)."""
-    leftovers = [p for p in corpus.glob(".*") if p.is_file() and p.name != JOURNAL_FILE and p.name.endswith((".tmp", ".restore"))]
+    leftovers = [
+        p for p in corpus.glob(".*")
+        if p.is_file() and p.name != JOURNAL_FILE and p.name.endswith((".tmp", ".restore"))
+    ]
     for path in leftovers:
         path.unlink(missing_ok=True)
     return len(leftovers)

@@ -40,9 +40,11 @@ DICTIONARY_CHOICES = 2
 # English words that shape a question rather than name its subject; never translated alone.
 FUNCTION_WORDS = frozenset(STOPWORDS_EN) | frozenset(
     """what which who whom whose when where why how whether each every any some many much more most other others another
-    do does did done doing has have had having can could may might must shall should would will am is are was were been being
+    do does did done doing has have had having can could may might must shall should would will am is are was were """
+    """been being
     according say says said tell told ask asked mean means meant about above after again against all also although among
-    because before below between both during either even ever few from here however its itself just like mine neither nor
+    because before below between both during either even ever few from here however its itself just like mine """
+    """neither nor
     now off once only onto our ours out over own same since so than that then there these those though through thus too
     under until upon us very via what's while within without yet you your""".split()
 )
@@ -234,7 +236,10 @@ def cedict_glosses() -> dict[str, list[tuple[str, int]]]:
         if len(parts) < 2:
             continue
         simplified = parts[1]
-        kept = [s for s in senses.split("/") if s and not s.startswith(("CL:", "variant of", "old variant", "surname ", "see ", "used in"))]
+        kept = [
+            s for s in senses.split("/")
+            if s and not s.startswith(("CL:", "variant of", "old variant", "surname ", "see ", "used in"))
+        ]
         for place, sense in enumerate(kept):
             for gloss in sense.split(";"):
                 if gloss.strip().startswith("-") or gloss.strip().endswith("-"):
@@ -263,7 +268,10 @@ def dictionary_phrases(frequency: Counter, tokenize: Callable[[str], list[str]])
                     add_senses(compound.setdefault(word, {}), [(h, place + 1) for h, place in known])
     candidates = {**{w: c for w, c in compound.items() if not any(f in direct for f in base_forms(w))}, **direct}
     return {
-        gloss: [t for h in sorted(known, key=lambda h: (known[h], -frequency[h], h))[:DICTIONARY_CHOICES] for t in tokenize(h)]
+        gloss: [
+            t for h in sorted(known, key=lambda h: (known[h], -frequency[h], h))[:DICTIONARY_CHOICES]
+            for t in tokenize(h)
+        ]
         for gloss, known in candidates.items()
     }
 
@@ -292,7 +300,9 @@ def add_senses(into: dict[str, int], found: list[tuple[str, int]]) -> None:
         into[headword] = min(place, into.get(headword, place))
 
 
-def build_lexicon(texts: list[str], frequency: Counter, words: Callable[[str], list[str]], tokenize: Callable[[str], list[str]]) -> Lexicon:
+def build_lexicon(
+    texts: list[str], frequency: Counter, words: Callable[[str], list[str]], tokenize: Callable[[str], list[str]]
+) -> Lexicon:
     """The lexicon of one corpus: its own bracketed pairs override dictionary glosses of the same phrase."""
     phrases = dictionary_phrases(frequency, tokenize)
     acronyms = dictionary_acronyms(frequency, tokenize)

@@ -9,7 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 PLAIN_MODULES = ("Transformer", "Pooling", "Normalize")
-CONFIG_FILES = ("modules.json", "config.json", "config_sentence_transformers.json", "sentence_bert_config.json", "tokenizer_config.json")
+CONFIG_FILES = (
+    "modules.json", "config.json", "config_sentence_transformers.json", "sentence_bert_config.json",
+    "tokenizer_config.json",
+)
 DEFAULT_MAX_LENGTH = 512
 
 
@@ -34,7 +37,9 @@ class ModelConfig:
         modules = read_json(directory / "modules.json") or []
         pooling = read_json(directory / pooling_path(modules) / "config.json") if modules else None
         kinds = tuple(str(m.get("type", "")).rsplit(".", 1)[-1] for m in modules)
-        mean = bool(pooling) and (pooling.get("pooling_mode") == "mean" or pooling.get("pooling_mode_mean_tokens") is True)
+        mean = bool(pooling) and (
+            pooling.get("pooling_mode") == "mean" or pooling.get("pooling_mode_mean_tokens") is True
+        )
         return cls(
             directory=directory,
             dimension=declared_dimension(directory, pooling),

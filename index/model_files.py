@@ -46,7 +46,9 @@ def verify_listed(directory: Path, expected: dict[str, str]) -> None:
         if not path.is_file():
             raise ModelDamaged(f"model file {name} is missing from {directory}; run `make model` again")
         if file_sha256(path) != digest:
-            raise ModelDamaged(f"model file {name} in {directory} is damaged (checksum mismatch); run `make model` again")
+            raise ModelDamaged(
+                f"model file {name} in {directory} is damaged (checksum mismatch); run `make model` again"
+            )
 
 
 def listed_checksums(directory: Path) -> dict[str, str] | None:
@@ -70,9 +72,14 @@ def verify_checksums(directory: Path) -> bool:
     if expected is None:
         return False
     verify_listed(directory, expected)
-    unlisted = [p.relative_to(directory).as_posix() for p in model_files(directory) if p.relative_to(directory).as_posix() not in expected]
+    unlisted = [
+        p.relative_to(directory).as_posix() for p in model_files(directory)
+        if p.relative_to(directory).as_posix() not in expected
+    ]
     if unlisted:
-        raise ModelDamaged(f"{directory} holds files its checksum list does not: {', '.join(unlisted)}; run `make model` again")
+        raise ModelDamaged(
+            f"{directory} holds files its checksum list does not: {', '.join(unlisted)}; run `make model` again"
+        )
     return True
 
 

@@ -59,18 +59,26 @@ def export(model, target: Path) -> None:  # noqa: ANN001 - a SentenceTransformer
             super().__init__()
             self.transformer = transformer
 
-        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor) -> torch.Tensor:
-            tokens = self.transformer(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).last_hidden_state
+        def forward(
+            self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor
+        ) -> torch.Tensor:
+            tokens = self.transformer(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
             mask = attention_mask.unsqueeze(-1).to(tokens.dtype)
             return torch.nn.functional.normalize((tokens * mask).sum(1) / mask.sum(1), dim=-1)
 
     sample = model.tokenizer([PROBE], return_tensors="pt")
-    inputs = (sample["input_ids"], sample["attention_mask"], sample.get("token_type_ids", torch.zeros_like(sample["input_ids"])))
+    inputs = (
+        sample["input_ids"], sample["attention_mask"],
+        sample.get("token_type_ids", torch.zeros_like(sample["input_ids"])),
+    )
     names = ["input_ids", "attention_mask", "token_type_ids"]
 
     def write(scratch: str) -> None:
         with torch.inference_mode(), warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # tracer notes on shape-dependent branches; the export is checked against torch after
+            # tracer notes on shape-dependent branches; the export is checked against torch after
+            warnings.simplefilter("ignore")
             torch.onnx.export(
                 Pooled(), inputs, scratch, input_names=names, output_names=["vector"], opset_version=17, dynamo=False,
                 dynamic_axes={name: {0: "batch", 1: "tokens"} for name in names},
@@ -153,7 +161,9 @@ def recorded_agreement(path: Path) -> float | None:
     return float(record["cosine"]) if isinstance(record, dict) and record.get("probe") == PROBE else None
 
 
-def open_checked(config: ModelConfig, fingerprint: str, threads: int | None, int8: bool = True) -> OnnxQueryEncoder | None:
+def open_checked(
+    config: ModelConfig, fingerprint: str, threads: int | None, int8: bool = True
+) -> OnnxQueryEncoder | None:
     """The encoder an earlier process exported and checked against torch, opened without torch; None
     when there is none (or its file changed since), so the caller exports and checks with torch."""
     if not config.plain:
@@ -210,6 +220,8 @@ def checked(
         log.warning("ONNX query encoder unavailable (%s: %s); falling back", type(exc).__name__, exc)
         return None
     if agreement < bar:
-        log.warning("ONNX query encoder %s disagrees with torch (cosine %.6f < %s); falling back", path.name, agreement, bar)
+        log.warning(
+            "ONNX query encoder %s disagrees with torch (cosine %.6f < %s); falling back", path.name, agreement, bar
+        )
         return None
     return encoder

@@ -56,8 +56,11 @@ def ensure_room(root: Path, growth: int) -> list[str]:
     old = [name for name in kept_versions(root) if name != current]  # oldest first: names start with their build time
     sizes = {name: directory_bytes(root / store.VERSIONS / name) for name in old}
     if free + sum(sizes.values()) < needed:
-        raise NoRoom(errno.ENOSPC, f"No space left for the next index version: it needs about {needed} bytes free, {free} are, "
-                                   f"and pruning the {len(old)} old version(s) would free only {sum(sizes.values())}; nothing changed")
+        raise NoRoom(
+            errno.ENOSPC,
+            f"No space left for the next index version: it needs about {needed} bytes free, {free} are, "
+            f"and pruning the {len(old)} old version(s) would free only {sum(sizes.values())}; nothing changed",
+        )
     pruned = []
     for name in old:
         if shutil.disk_usage(root).free >= needed:

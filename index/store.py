@@ -152,14 +152,18 @@ def verify(directory: Path, manifest: dict) -> None:
         if not path.is_file():
             raise IndexUnavailable(f"index file {name} is missing from {directory}; rebuild with `govqa build`")
         if file_sha256(path) != digest:
-            raise IndexUnavailable(f"index file {name} in {directory} is damaged (checksum mismatch); rebuild with `govqa build`")
+            raise IndexUnavailable(
+                f"index file {name} in {directory} is damaged (checksum mismatch); rebuild with `govqa build`"
+            )
 
 
 def prune(root: Path, keep: int) -> list[str]:
     """Remove all but the newest `keep` versions, never the current one."""
     versions = root / VERSIONS
     current = (root / CURRENT).read_text(encoding="utf-8").strip() if (root / CURRENT).exists() else None
-    names = sorted((p.name for p in versions.iterdir() if p.is_dir() and not p.name.startswith(TMP_PREFIX)), reverse=True)
+    names = sorted(
+        (p.name for p in versions.iterdir() if p.is_dir() and not p.name.startswith(TMP_PREFIX)), reverse=True
+    )
     removed = [n for n in names[keep:] if n != current]
     for name in removed:
         shutil.rmtree(versions / name, ignore_errors=True)

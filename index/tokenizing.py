@@ -1,7 +1,8 @@
 """Keyword tokens for BM25: jieba segmentation with a dictionary mined from the corpus.
 
 The user dictionary holds the corpus's own names, found by their form: titles in
-《》, short quoted terms, and the people and bodies named in bylines. It is saved beside the index so questions are cut exactly like the text.
+《》, short quoted terms, and the people and bodies named in bylines. It is saved beside the index so
+questions are cut exactly like the text.
 """
 
 from __future__ import annotations
@@ -65,4 +66,7 @@ class KeywordTokenizer:
 
     def tokenize(self, text: str, normalized: bool = False) -> list[str]:
         norm = (text if normalized else normalize(text)).lower()
-        return [t for t in (w.strip() for w in self._jieba.cut_for_search(norm)) if t and TOKEN.search(t) and t not in STOPWORDS]
+        return [
+            t for t in (w.strip() for w in self._jieba.cut_for_search(norm))
+            if t and TOKEN.search(t) and t not in STOPWORDS
+        ]

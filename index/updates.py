@@ -182,7 +182,12 @@ def undo(corpus: Path, change: Change) -> None:
         roll_back(corpus, change)
         log.warning("corpus change undone after a failed rebuild")
     except OSError as exc:
-        log.error("could not undo the corpus change after a failed rebuild (%s); it is rolled back before the next change", exc)
+        log.error(
+            "could not undo the corpus change after a failed rebuild (%s); it is rolled back before the next change",
+            exc,
+        )
 
 
-__all__ = ["CorpusUpdater", "DuplicateDocument", "RebuildFailed", "IngestError", "Upload", "UpdateError", "UpdateResult"]
+__all__ = [
+    "CorpusUpdater", "DuplicateDocument", "RebuildFailed", "IngestError", "Upload", "UpdateError", "UpdateResult",
+]

@@ -74,7 +74,9 @@ def ivf_index(vectors: np.ndarray, parameters: IvfParameters = IVF) -> faiss.Ind
     ivf.cp.seed = parameters.seed
     ivf.cp.max_points_per_centroid = parameters.train_points_per_list
     sample = min(n, parameters.train_points_per_list * lists)
-    rows = np.sort(np.random.default_rng(parameters.seed).choice(n, sample, replace=False)) if sample < n else slice(None)
+    rows = (
+        np.sort(np.random.default_rng(parameters.seed).choice(n, sample, replace=False)) if sample < n else slice(None)
+    )
     index.train(np.ascontiguousarray(vectors[rows]))
     index.add(vectors)
     ivf.nprobe = parameters.probes(lists)

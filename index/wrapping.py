@@ -22,7 +22,10 @@ FULL_WIDTH_SHARE = 0.75  # of the document's wrap width: a line this wide was wr
 WRAPPED_SHARE = 0.25  # of the non-blank lines that must be wrapped for a document to count as hard-wrapped
 MAX_WRAP_WIDTH = 200  # wider "lines" are paragraphs written on one line
 # A line that opens a numbered heading, an enumerated item or a bullet starts a block of its own.
-BLOCK_START = re.compile(r"^(?:[一二三四五六七八九十]+、|第[一二三四五六七八九十百\d]+[章节条部编]|\d+(?:\.\d+)*[.、．\s]|[(（][一二三四五六七八九十\d]+[)）]|[-*•·]\s|#)")
+BLOCK_START = re.compile(
+    r"^(?:[一二三四五六七八九十]+、|第[一二三四五六七八九十百\d]+[章节条部编]|\d+(?:\.\d+)*[.、．\s]"
+    r"|[(（][一二三四五六七八九十\d]+[)）]|[-*•·]\s|#)"
+)
 
 
 def display_width(text: str) -> int:

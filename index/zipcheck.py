@@ -15,7 +15,8 @@ import zipfile
 import zlib
 
 BLOCK = 1 << 20
-LOCAL_HEADER = struct.Struct("<4s5H3L2H")  # signature, version, flags, method, time, date, crc, sizes, name and extra lengths
+# signature, version, flags, method, time, date, crc, sizes, name and extra lengths
+LOCAL_HEADER = struct.Struct("<4s5H3L2H")
 
 
 class ZipRefused(ValueError):

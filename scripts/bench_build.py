@@ -1,7 +1,8 @@
-"""Time a full index build (no reused vectors) of a corpus in a fresh process (imports and model load included) and report the index size.
+("""Time a full index build (no reused vectors) of a corpus in a fresh process (imports and model load """
+ """included) and report the index size.
 
     .venv/bin/python scripts/bench_build.py [--runs 3] [--corpus DIR]
-"""
+""")
 
 from __future__ import annotations
 

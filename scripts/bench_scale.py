@@ -5,8 +5,8 @@ tokenizer sees realistic text. A chunk's vector is, by default, the normalized s
 sentences' real vectors from the built index, and the queries are the question set embedded
 by the model, so HNSW recall is measured on realistic geometry without encoding N chunks;
 `--fake-vectors` uses random unit vectors instead (a worst case for HNSW), `--real-vectors`
-encodes every synthetic chunk with the model (hours at 100k on 2 cores). Each FAISS index type of index/build.py and the BM25 index are then built and
-queried the way the project does it.
+encodes every synthetic chunk with the model (hours at 100k on 2 cores). Each FAISS index type of
+index/build.py and the BM25 index are then built and queried the way the project does it.
 """
 
 from __future__ import annotations
@@ -38,7 +38,8 @@ FIXED_MARGIN_BYTES = 1 * GIB
 # CPU features that decide how fast FAISS scans vectors and the encoder multiplies: named with every figure.
 SIMD_FLAGS = {
     "avx2": "AVX2", "avx512f": "AVX-512", "avx512_vnni": "AVX512-VNNI", "avx_vnni": "AVX-VNNI",
-    "avx512_bf16": "AVX512-BF16", "avx512_fp16": "AVX512-FP16", "amx_tile": "AMX", "amx_bf16": "AMX-BF16", "amx_int8": "AMX-INT8",
+    "avx512_bf16": "AVX512-BF16", "avx512_fp16": "AVX512-FP16", "amx_tile": "AMX", "amx_bf16": "AMX-BF16",
+    "amx_int8": "AMX-INT8",
 }
 
 
@@ -69,7 +70,10 @@ def describe_cpu(features: dict) -> str:
     """CPU model and flags in one line, for table headers."""
     flags = " ".join(features["cpu_flags"]) or "no AVX2"
     simd = " ".join(features["faiss_simd"])
-    return f"{features['cpu_model']}; {flags}; faiss {features['faiss_version']} ({simd}), {features['faiss_threads']} threads"
+    return (
+        f"{features['cpu_model']}; {flags}; faiss {features['faiss_version']} ({simd}), "
+        f"{features['faiss_threads']} threads"
+    )
 
 
 def proc_status_kib(field_name: str) -> int:
@@ -143,7 +147,8 @@ def shuffled_stream(n_sentences: int, length: int, rng: np.random.Generator) -> 
 
 
 def synthetic_corpus(sentences: list[str], n: int, rng: np.random.Generator) -> SyntheticCorpus:
-    """Chunks of consecutive shuffled sentences, each filled up to a random 300-400 characters (at least one sentence)."""
+    """Chunks of consecutive shuffled sentences, each filled up to a random 300-400 characters (at least one
+    sentence)."""
     lengths = np.array([len(s) for s in sentences], np.int64)
     length = int(n * (MAX_CHARS / lengths.mean() + 2)) + len(sentences)
     stream = shuffled_stream(len(sentences), length, rng)
@@ -198,7 +203,8 @@ def model_vectors(corpus: SyntheticCorpus, questions: list[str], batch: int = 20
 
 
 def estimate_peak_bytes(n: int, dimension: int, whole_chunks: bool) -> int:
-    """Bytes the scale run adds at its peak: the dense phase (vectors + one index) or the keyword phase, whichever is larger."""
+    """Bytes the scale run adds at its peak: the dense phase (vectors + one index) or the keyword phase,
+    whichever is larger."""
     vector = dimension * 4
     dense = 2 * vector + HNSW_GRAPH_BYTES_PER_CHUNK
     keyword = KEYWORD_BYTES_PER_CHUNK + (WHOLE_CHUNK_TOKEN_BYTES_PER_CHUNK if whole_chunks else 0)
@@ -248,7 +254,8 @@ def dense_types(wanted: tuple[str, ...] = ()) -> list[str]:
 
 
 def bench_dense(vectors: np.ndarray, queries: np.ndarray, k: int, scratch: Path, kinds: tuple[str, ...] = ()) -> dict:
-    """Build each index type with index.vector_index.dense_index, then time k-NN queries and HNSW recall against flat."""
+    """Build each index type with index.vector_index.dense_index, then time k-NN queries and HNSW recall
+    against flat."""
     from index.vector_index import HNSW_MIN_EF_SEARCH, dense_index
 
     ef_searches = (FAISS_DEFAULT_EF_SEARCH, max(2 * k, HNSW_MIN_EF_SEARCH), 4 * max(2 * k, HNSW_MIN_EF_SEARCH))
@@ -281,7 +288,9 @@ def bench_dense(vectors: np.ndarray, queries: np.ndarray, k: int, scratch: Path,
     return {"builds": builds, "searches": searches}
 
 
-def chunk_tokens_from_sentences(corpus: SyntheticCorpus, tokenize: Callable[[str], list[str]]) -> tuple[list[list[str]], int]:
+def chunk_tokens_from_sentences(
+    corpus: SyntheticCorpus, tokenize: Callable[[str], list[str]]
+) -> tuple[list[list[str]], int]:
     """Each distinct sentence tokenized once, its tokens concatenated per chunk."""
     per_sentence = [tokenize(s) for s in corpus.sentences]
     ids, bounds = corpus.ids.tolist(), corpus.bounds.tolist()
@@ -347,7 +356,8 @@ def bench_keyword(corpus: SyntheticCorpus, tokenizer, questions: list[str], k: i
         "tokenized": "whole chunks" if whole_chunks else "distinct sentences, tokens concatenated per chunk",
         "texts_tokenized": tokenized, "mean_tokens_per_chunk": mean_tokens, "vocabulary": len(bm25.vocab_dict),
         "tokenize_seconds": tokenize_seconds, "index_seconds": index_seconds, "seconds": total,
-        "chunks_per_s": len(corpus) / total, "index_bytes": index_bytes, "index_bytes_per_chunk": index_bytes / len(corpus),
+        "chunks_per_s": len(corpus) / total, "index_bytes": index_bytes,
+        "index_bytes_per_chunk": index_bytes / len(corpus),
         "phase_peak_rss_bytes": phase_peak, "k": k, "queries": len(query_tokens), **percentiles_ms(seconds_each),
     }
 

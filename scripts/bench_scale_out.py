@@ -103,7 +103,9 @@ def tree_memory(pid: int) -> dict:
     return {"rss_bytes": rss, "pss_bytes": pss, "processes": count}
 
 
-def start(command: list[str], env: dict, log_path: Path, url: str, timeout: float = 420) -> tuple[subprocess.Popen, float]:
+def start(
+    command: list[str], env: dict, log_path: Path, url: str, timeout: float = 420
+) -> tuple[subprocess.Popen, float]:
     """Start a server command in its own session; wait until GET /readyz is 200."""
     import httpx
 
@@ -139,10 +141,15 @@ def run_serving(index_root: Path, args: argparse.Namespace, scratch: Path) -> li
     import httpx
 
     configs = [("plain uvicorn", [], {})]
-    configs += [(f"Ray Serve, {n} replica{'s' if n > 1 else ''}", ["--replicas", str(n)], {"RAY_SERVE_ENABLE_HA_PROXY": "1"}) for n in args.replicas]
+    configs += [
+        (f"Ray Serve, {n} replica{'s' if n > 1 else ''}", ["--replicas", str(n)], {"RAY_SERVE_ENABLE_HA_PROXY": "1"})
+        for n in args.replicas
+    ]
     if args.python_proxy:
         n = max(args.replicas)
-        configs.append((f"Ray Serve, {n} replicas, Python proxy", ["--replicas", str(n)], {"RAY_SERVE_ENABLE_HA_PROXY": "0"}))
+        configs.append(
+            (f"Ray Serve, {n} replicas, Python proxy", ["--replicas", str(n)], {"RAY_SERVE_ENABLE_HA_PROXY": "0"})
+        )
     # enough fresh questions for every server at a generous rate
     pool = fresh_questions(int(args.seconds * 200) + 50)
     rows = []
@@ -150,8 +157,10 @@ def run_serving(index_root: Path, args: argparse.Namespace, scratch: Path) -> li
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         env = {
-            **os.environ, "GOVQA_HOST": "127.0.0.1", "GOVQA_PORT": str(port), "GOVQA_INDEX_DIR": str(index_root), "GOVQA_RELOAD_SECONDS": "0",
-            "RAY_AUTH_TOKEN": secrets.token_hex(32), **extra_env,  # Ray: a token of this run's own (not written to ~/.ray)
+            **os.environ, "GOVQA_HOST": "127.0.0.1", "GOVQA_PORT": str(port), "GOVQA_INDEX_DIR": str(index_root),
+            "GOVQA_RELOAD_SECONDS": "0",
+            # Ray: a token of this run's own (not written to ~/.ray)
+            "RAY_AUTH_TOKEN": secrets.token_hex(32), **extra_env,
         }
         command = [sys.executable, "-m", "service.cli", "serve", *extra]
         server, ready_seconds = start(command, env, scratch / f"server-{number}.log", url)
@@ -165,7 +174,10 @@ def run_serving(index_root: Path, args: argparse.Namespace, scratch: Path) -> li
             loaded = tree_memory(server.pid)
         finally:
             stopped = stop(server)
-        row = {"server": name, "ready_seconds": ready_seconds, "stop_seconds": stopped, **level, "memory_idle": idle, "memory_after_load": loaded}
+        row = {
+            "server": name, "ready_seconds": ready_seconds, "stop_seconds": stopped, **level, "memory_idle": idle,
+            "memory_after_load": loaded,
+        }
         rows.append(row)
         print(f"  {name}: {level['requests_per_s']:.1f} req/s, p50 {level['p50']:.0f} ms, "
               f"RSS {loaded['rss_bytes'] / MB:.0f} MB in {loaded['processes']} processes", flush=True)
@@ -175,11 +187,14 @@ def run_serving(index_root: Path, args: argparse.Namespace, scratch: Path) -> li
 def print_serving(report: Report, rows: list[dict], args: argparse.Namespace) -> None:
     report.table(
         f"POST /v1/ask, concurrency {args.concurrency}, fresh questions, {args.seconds:.0f} s per server",
-        ["server", "ready s", "requests", "req/s", "p50 ms", "p99 ms", "srv p50 ms", "errors", "RSS MB", "PSS MB", "procs"],
-        [[r["server"], r["ready_seconds"], r["requests"], r["requests_per_s"], r["p50"], r["p99"], r["server_fresh"].get("p50"),
-          r["errors"], r["memory_after_load"]["rss_bytes"] / MB, r["memory_after_load"]["pss_bytes"] / MB, r["memory_after_load"]["processes"]]
+        ["server", "ready s", "requests", "req/s", "p50 ms", "p99 ms", "srv p50 ms", "errors", "RSS MB", "PSS MB",
+         "procs"],
+        [[r["server"], r["ready_seconds"], r["requests"], r["requests_per_s"], r["p50"], r["p99"],
+          r["server_fresh"].get("p50"), r["errors"], r["memory_after_load"]["rss_bytes"] / MB,
+          r["memory_after_load"]["pss_bytes"] / MB, r["memory_after_load"]["processes"]]
          for r in rows],
-        ["memory: the whole process tree of the server command after the load (RSS summed per process; PSS shares shared pages)",
+        [("memory: the whole process tree of the server command after the load (RSS summed per process; "
+          "PSS shares shared pages)"),
          "client threads run on the same cores as the servers"],
     )
 
@@ -231,7 +246,13 @@ def run_dense(index_root: Path, args: argparse.Namespace, scratch: Path) -> dict
     client.create_collection("bench_dense", schema=schema, index_params=vector_index(client, "flat", sparse=False))
     started = time.perf_counter()
     for at in range(0, len(vectors), 2000):
-        client.insert("bench_dense", [{"id": i, "vector": vectors[i], "doc_id": f"doc{i % 97}"} for i in range(at, min(at + 2000, len(vectors)))])
+        client.insert(
+            "bench_dense",
+            [
+                {"id": i, "vector": vectors[i], "doc_id": f"doc{i % 97}"}
+                for i in range(at, min(at + 2000, len(vectors)))
+            ],
+        )
     client.flush("bench_dense")
     insert_seconds = time.perf_counter() - started
     milvus_rss = rss_bytes() - rss_before
@@ -240,14 +261,18 @@ def run_dense(index_root: Path, args: argparse.Namespace, scratch: Path) -> dict
     milvus_seconds, agree = [], []
     for q, expected in zip(queries, truth):
         t = time.perf_counter()
-        found = client.search("bench_dense", data=[q.tolist()], anns_field="vector", limit=k, output_fields=["doc_id"], search_params={"metric_type": "IP"})
+        found = client.search(
+            "bench_dense", data=[q.tolist()], anns_field="vector", limit=k, output_fields=["doc_id"],
+            search_params={"metric_type": "IP"},
+        )
         milvus_seconds.append(time.perf_counter() - t)
         agree.append(len({h["id"] for h in found[0][:10]} & set(expected[:10].tolist())) / 10)
     client.drop_collection("bench_dense")
     return {
         "chunks": len(vectors), "dimension": int(vectors.shape[1]), "k": k, "queries": len(queries),
         "faiss": {"build_seconds": faiss_build, "bytes": int(vectors.nbytes), **percentiles_ms(faiss_seconds)},
-        "milvus_lite": {"insert_seconds": insert_seconds, "inserts_per_s": len(vectors) / insert_seconds, "rss_growth_bytes": milvus_rss,
+        "milvus_lite": {"insert_seconds": insert_seconds, "inserts_per_s": len(vectors) / insert_seconds,
+                        "rss_growth_bytes": milvus_rss,
                         **percentiles_ms(milvus_seconds), "top10_agreement_with_faiss": float(np.mean(agree))},
     }
 
@@ -255,11 +280,12 @@ def run_dense(index_root: Path, args: argparse.Namespace, scratch: Path) -> dict
 def print_dense(report: Report, dense: dict) -> None:
     f, m = dense["faiss"], dense["milvus_lite"]
     report.table(
-        f"Dense top-{dense['k']} over {dense['chunks']:,} synthetic chunks ({dense['dimension']}-d), {dense['queries']} queries one at a time",
+        f"Dense top-{dense['k']} over {dense['chunks']:,} synthetic chunks ({dense['dimension']}-d), "
+        f"{dense['queries']} queries one at a time",
         ["index", "build / insert", "p50 ms", "p95 ms", "memory MB", "top-10 = FAISS"],
         [["FAISS flat (in process)", f"{f['build_seconds']:.2f} s", f["p50"], f["p95"], f["bytes"] / MB, "1.00"],
-         ["Milvus Lite FLAT (pymilvus, gRPC in process)", f"{m['insert_seconds']:.1f} s ({m['inserts_per_s']:,.0f}/s)", m["p50"], m["p95"],
-          m["rss_growth_bytes"] / MB, f"{m['top10_agreement_with_faiss']:.2f}"]],
+         ["Milvus Lite FLAT (pymilvus, gRPC in process)", f"{m['insert_seconds']:.1f} s ({m['inserts_per_s']:,.0f}/s)",
+          m["p50"], m["p95"], m["rss_growth_bytes"] / MB, f"{m['top10_agreement_with_faiss']:.2f}"]],
         ["FAISS memory: the vectors; Milvus Lite memory: RSS growth of this process while inserting"],
     )
 

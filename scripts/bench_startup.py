@@ -67,7 +67,9 @@ def time_mcp() -> dict[str, float]:
 
 def time_command(args: list[str], env: dict[str, str]) -> float:
     started = time.perf_counter()
-    subprocess.run([GOVQA, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True, cwd=PROJECT_ROOT, env=env)
+    subprocess.run(
+        [GOVQA, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True, cwd=PROJECT_ROOT, env=env
+    )
     return time.perf_counter() - started
 
 

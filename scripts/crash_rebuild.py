@@ -40,7 +40,9 @@ def timed(command: list[str], env: dict) -> float:
     return time.perf_counter() - started
 
 
-def main(kills: int = typer.Option(100, min=1), seed: int = typer.Option(None, help="random seed (default: a new one)")) -> None:
+def main(
+    kills: int = typer.Option(100, min=1), seed: int = typer.Option(None, help="random seed (default: a new one)")
+) -> None:
     settings = Settings()
     seed = random.randrange(1 << 30) if seed is None else seed
     rng = random.Random(seed)
@@ -67,12 +69,17 @@ def main(kills: int = typer.Option(100, min=1), seed: int = typer.Option(None, h
             time.sleep(rng.uniform(0, 1.2 * durations[kind]))
             process.kill()
             process.wait()
-            outcomes[f"{kind}: killed mid-write" if any((living.index_dir / "versions").glob(".tmp-*")) else f"{kind}: other"] += 1
+            outcomes[
+                f"{kind}: killed mid-write" if any((living.index_dir / "versions").glob(".tmp-*")) else f"{kind}: other"
+            ] += 1
             problem = check(living, embedder)
             if problem:
                 print(f"round {round_} ({kind}, seed {seed}): {problem}")
                 raise typer.Exit(1)
-            outcomes[f"{kind}: new version served" if store.current_version(living.index_dir) != before else f"{kind}: old version served"] += 1
+            outcomes[
+                f"{kind}: new version served" if store.current_version(living.index_dir) != before
+                else f"{kind}: old version served"
+            ] += 1
     print(f"seed {seed}; uninterrupted build {durations['build']:.1f} s, add {durations['add']:.1f} s")
     for name, count in sorted(outcomes.items()):
         print(f"{name:32s} {count:5d}")
@@ -88,7 +95,9 @@ def check(settings: Settings, embedder) -> str | None:  # noqa: ANN001
         load_corpus(settings.corpus)
         backend = load_index(settings.index_dir, model_name=settings.model, verify=True)
         passages = Retriever(backend, embedder, settings).search("首尔峰会的主题是什么", 1)
-        return None if passages and passages[0].doc_id == "000_4a4f11ac61068251" else "the known question is not answered"
+        return (
+            None if passages and passages[0].doc_id == "000_4a4f11ac61068251" else "the known question is not answered"
+        )
     except Exception as exc:  # any failure to start is the finding
         return f"{type(exc).__name__}: {exc}"
 

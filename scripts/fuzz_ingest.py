@@ -257,8 +257,10 @@ def hostile_shapes(rng: random.Random) -> list[tuple[str, bytes]]:
         ("flood.txt", hostile_files.sentence_flood(1 << 20)),
         ("line.txt", hostile_files.endless_line(19 << 20)),
     ]
-    mutated = [(f"mutated-{name}", rng.choice([insert_magic, duplicate_chunk, bit_flips])(rng, data[:2_000_000], [data]))
-               for name, data in shapes if not name.endswith(".docx")]
+    mutated = [
+        (f"mutated-{name}", rng.choice([insert_magic, duplicate_chunk, bit_flips])(rng, data[:2_000_000], [data]))
+        for name, data in shapes if not name.endswith(".docx")
+    ]
     return shapes + mutated
 
 
@@ -280,7 +282,8 @@ def run_hostile(rng: random.Random, timeout: float) -> int:
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         bad = took > timeout + 2 or (outcome == "accepted" and not name.startswith("mutated"))
         failures += bad
-        print(f"{name:<24} {len(data):>10} {outcome:<9} {took:>8.2f} {peak:>19.0f}  {reason}{'  <- FAILURE' if bad else ''}")
+        print(f"{name:<24} {len(data):>10} {outcome:<9} {took:>8.2f} {peak:>19.0f}  "
+              f"{reason}{'  <- FAILURE' if bad else ''}")
     return failures
 
 
@@ -288,9 +291,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=60.0, help="how long to fuzz in total")
     parser.add_argument("--seed", type=int, default=0, help="random seed, for a reproducible run")
-    parser.add_argument("--timeout", type=float, default=30.0, help="seconds one input may take before it counts as a hang")
+    parser.add_argument("--timeout", type=float, default=30.0,
+                        help="seconds one input may take before it counts as a hang")
     parser.add_argument("--max-crashes", type=int, default=20, help="stop early after this many failures")
-    parser.add_argument("--no-hostile", action="store_true", help="skip the hostile shapes run through the bounded worker")
+    parser.add_argument("--no-hostile", action="store_true",
+                        help="skip the hostile shapes run through the bounded worker")
     args = parser.parse_args(argv)
     hostile_failures = 0 if args.no_hostile else run_hostile(random.Random(args.seed), args.timeout)
     logging.disable(logging.CRITICAL)  # pypdf and trafilatura log every broken input

@@ -45,10 +45,12 @@ def start_server(work: Path, settings: Settings) -> tuple[subprocess.Popen, str]
     shutil.copytree(settings.corpus, work / "corpus")
     shutil.copytree(settings.index_dir, work / "index")
     port = free_port()
-    env = {**os.environ, "GOVQA_CORPUS": str(work / "corpus"), "GOVQA_INDEX_DIR": str(work / "index"), "GOVQA_ADMIN_KEY": KEY,
-           "GOVQA_HOST": "127.0.0.1", "GOVQA_PORT": str(port), "GOVQA_MAX_IN_FLIGHT": "64"}
+    env = {**os.environ, "GOVQA_CORPUS": str(work / "corpus"), "GOVQA_INDEX_DIR": str(work / "index"),
+           "GOVQA_ADMIN_KEY": KEY, "GOVQA_HOST": "127.0.0.1", "GOVQA_PORT": str(port), "GOVQA_MAX_IN_FLIGHT": "64"}
     log = (work / "server.log").open("w")
-    process = subprocess.Popen([str(ROOT / ".venv" / "bin" / "govqa"), "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [str(ROOT / ".venv" / "bin" / "govqa"), "serve"], env=env, stdout=log, stderr=subprocess.STDOUT
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 120
     while time.time() < deadline:
@@ -113,8 +115,9 @@ def change_corpus(url: str, swaps: int, pause: float) -> list[dict]:
             else:
                 response, added = client.delete(f"{url}/v1/documents/{added}"), None
             body = response.json()
-            changes.append({"change": "add" if response.request.method == "POST" else "remove", "status": response.status_code,
-                            "seconds": round(time.perf_counter() - started, 2), "index_version": body.get("index_version")})
+            changes.append({"change": "add" if response.request.method == "POST" else "remove",
+                            "status": response.status_code, "seconds": round(time.perf_counter() - started, 2),
+                            "index_version": body.get("index_version")})
     return changes
 
 
@@ -125,12 +128,18 @@ def main(
     json_out: Path = typer.Option(None, "--json", help="also write the figures here"),
 ) -> None:
     settings = Settings()
-    questions = [json.loads(line)["question"] for line in (ROOT / "tests" / "data" / "questions.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+    questions = [
+        json.loads(line)["question"]
+        for line in (ROOT / "tests" / "data" / "questions.jsonl").read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
     with tempfile.TemporaryDirectory(prefix="govqa-load-swap-") as tmp:
         process, url = start_server(Path(tmp), settings)
         try:
             tally, stop = Tally(), threading.Event()
-            threads = [threading.Thread(target=asker, args=(url, questions, stop, tally, i)) for i in range(concurrency)]
+            threads = [
+                threading.Thread(target=asker, args=(url, questions, stop, tally, i)) for i in range(concurrency)
+            ]
             started = time.perf_counter()
             for thread in threads:
                 thread.start()
@@ -151,16 +160,20 @@ def report(tally: Tally, changes: list[dict], elapsed: float, concurrency: int, 
     server_errors = sum(n for s, n in tally.statuses.items() if s >= 500)
     lat = sorted(tally.latencies)
     figures = {
-        "concurrency": concurrency, "seconds": round(elapsed, 1), "requests": total, "req_per_s": round(total / elapsed, 1),
+        "concurrency": concurrency, "seconds": round(elapsed, 1), "requests": total,
+        "req_per_s": round(total / elapsed, 1),
         "statuses": dict(tally.statuses), "errors": len(tally.errors), "5xx": server_errors,
-        "p50_ms": round(statistics.median(lat), 1) if lat else None, "p99_ms": round(lat[int(0.99 * (len(lat) - 1))], 1) if lat else None,
-        "swaps": sum(c["status"] in (200, 201) for c in changes), "changes": changes, "versions_answered": dict(tally.versions),
+        "p50_ms": round(statistics.median(lat), 1) if lat else None,
+        "p99_ms": round(lat[int(0.99 * (len(lat) - 1))], 1) if lat else None,
+        "swaps": sum(c["status"] in (200, 201) for c in changes), "changes": changes,
+        "versions_answered": dict(tally.versions),
     }
     for change in changes:
         print(f"{change['change']:7s} {change['status']}  {change['seconds']:6.2f} s  -> {change['index_version']}")
     print(f"{total} asks in {elapsed:.1f} s at concurrency {concurrency} ({figures['req_per_s']} req/s), "
           f"p50 {figures['p50_ms']} ms, p99 {figures['p99_ms']} ms")
-    print(f"swaps {figures['swaps']}, versions answered from {len(tally.versions)}, errors {len(tally.errors)}, 5xx {server_errors}")
+    print(f"swaps {figures['swaps']}, versions answered from {len(tally.versions)}, errors {len(tally.errors)}, "
+          f"5xx {server_errors}")
     for error in tally.errors[:5]:
         print("  ", error)
     if json_out:

@@ -40,7 +40,9 @@ def start_server(log_path: Path, index_dir: Path, timeout: float = 180) -> tuple
     port = free_port()
     env = {**os.environ, "GOVQA_HOST": HOST, "GOVQA_PORT": str(port), "GOVQA_INDEX_DIR": str(index_dir)}
     with log_path.open("wb") as log:
-        server = subprocess.Popen([str(BIN / "govqa"), "serve"], stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
+        server = subprocess.Popen(
+            [str(BIN / "govqa"), "serve"], stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT
+        )
     url = f"http://{HOST}:{port}"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -62,11 +62,13 @@ def main(argv: list[str] | None = None) -> int:
     worked = [t for ok, t, _ in sessions if ok]
     failed = [problem for ok, _, problem in sessions if not ok]
     print(f"flood: {sum(flood.statuses.values())} initialize requests in {flood.seconds:.1f} s "
-          f"({sum(flood.statuses.values()) / flood.seconds:.0f}/s) over {args.connections} connections from {args.addresses} "
+          f"({sum(flood.statuses.values()) / flood.seconds:.0f}/s) over {args.connections} connections "
+          f"from {args.addresses} "
           f"address(es): " + ", ".join(f"{status}: {n}" for status, n in sorted(flood.statuses.items())))
     print(f"normal MCP client: {len(worked)} sessions worked, {len(failed)} failed; connect + ask + close "
           f"p50 {percentile(worked, 50):.2f} s, max {max(worked, default=float('nan')):.2f} s")
-    print(f"/healthz during the flood: p50 {percentile(health, 50) * 1000:.1f} ms, max {max(health, default=0) * 1000:.1f} ms")
+    print(f"/healthz during the flood: p50 {percentile(health, 50) * 1000:.1f} ms, "
+          f"max {max(health, default=0) * 1000:.1f} ms")
     for problem in failed[:5]:
         print(f"  failed: {problem}")
     return 1 if failed else 0

@@ -209,18 +209,24 @@ def summarize_closings(closed: list[dict], kind: str) -> dict:
     seconds = [c["seconds"] for c in mine]
     return {
         "closed": len(mine), "with_408": sum(c["status_408"] for c in mine),
-        "min_s": min(seconds, default=float("nan")), "p50_s": percentile(seconds, 50), "max_s": max(seconds, default=float("nan")),
+        "min_s": min(seconds, default=float("nan")), "p50_s": percentile(seconds, 50),
+        "max_s": max(seconds, default=float("nan")),
         "max_bytes_sent": max((c["bytes_sent"] for c in mine), default=0),
     }
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--slow-heads", type=int, default=200, help="connections sending a request head slowly (default 200)")
-    parser.add_argument("--slow-bodies", type=int, default=50, help="connections sending a request body slowly (default 50)")
-    parser.add_argument("--seconds", type=float, default=60, help="how long the attack and the measurement last (default 60)")
-    parser.add_argument("--interval", type=float, default=2.0, help="seconds between a slow connection's bytes (default 2)")
-    parser.add_argument("--body-bytes", type=int, default=1000, help="Content-Length the slow bodies announce (default 1000)")
+    parser.add_argument("--slow-heads", type=int, default=200,
+                        help="connections sending a request head slowly (default 200)")
+    parser.add_argument("--slow-bodies", type=int, default=50,
+                        help="connections sending a request body slowly (default 50)")
+    parser.add_argument("--seconds", type=float, default=60,
+                        help="how long the attack and the measurement last (default 60)")
+    parser.add_argument("--interval", type=float, default=2.0,
+                        help="seconds between a slow connection's bytes (default 2)")
+    parser.add_argument("--body-bytes", type=int, default=1000,
+                        help="Content-Length the slow bodies announce (default 1000)")
     parser.add_argument("--max-p99", type=float, default=1.0, help="the client's p99 bound in seconds (default 1.0)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
@@ -266,8 +272,10 @@ def main() -> int:
             n += 1
             peak_fds, peak_slow_open = max(peak_fds, open_files(server.pid)), max(peak_slow_open, attack.open_now())
             if n % 20 == 0:
-                print(f"  {time.monotonic() - started:5.0f} s: {attack.open_now()} slow open, {len(attack.closed)} closed by the server, "
-                      f"client p99 so far {max(percentile(v, 99) for v in latencies.values()) * 1000:.0f} ms", flush=True)
+                print(f"  {time.monotonic() - started:5.0f} s: {attack.open_now()} slow open, "
+                      f"{len(attack.closed)} closed by the server, "
+                      f"client p99 so far {max(percentile(v, 99) for v in latencies.values()) * 1000:.0f} ms",
+                      flush=True)
             time.sleep(max(0.0, 0.5 - (time.monotonic() - tick)))
     finally:
         attack.finish()
@@ -287,12 +295,15 @@ def main() -> int:
           f"reopened when closed; at most {peak_slow_open} open at once; server peak open files {peak_fds}")
     print(f"{'kind':6s} {'closed':>7s} {'408':>5s} {'min s':>7s} {'p50 s':>7s} {'max s':>7s} {'max bytes':>9s}")
     for kind, c in closings.items():
-        print(f"{kind:6s} {c['closed']:7d} {c['with_408']:5d} {c['min_s']:7.1f} {c['p50_s']:7.1f} {c['max_s']:7.1f} {c['max_bytes_sent']:9d}")
-    print(f"(server log: {server_closings_logged} 'closed a slow connection' lines; {attack.open_errors} connects failed)")
+        print(f"{kind:6s} {c['closed']:7d} {c['with_408']:5d} {c['min_s']:7.1f} {c['p50_s']:7.1f} {c['max_s']:7.1f} "
+              f"{c['max_bytes_sent']:9d}")
+    print(f"(server log: {server_closings_logged} 'closed a slow connection' lines; "
+          f"{attack.open_errors} connects failed)")
     print(f"\nclient, a new connection per request, every 0.5 s for {args.seconds:.0f} s:")
     print(f"{'endpoint':9s} {'requests':>8s} {'p50 ms':>8s} {'p99 ms':>8s} {'max ms':>8s} {'failed':>6s}")
     for endpoint, c in client.items():
-        print(f"{endpoint:9s} {c['requests']:8d} {c['p50_ms']:8.1f} {c['p99_ms']:8.1f} {c['max_ms']:8.1f} {c['failures']:6d}"
+        print(f"{endpoint:9s} {c['requests']:8d} {c['p50_ms']:8.1f} {c['p99_ms']:8.1f} {c['max_ms']:8.1f} "
+              f"{c['failures']:6d}"
               + (f"  {', '.join(c['failure_kinds'])}" if c["failures"] else ""))
 
     problems = []
@@ -311,7 +322,8 @@ def main() -> int:
     if args.json:
         args.json.write_text(json.dumps({
             "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
-            "closings": closings, "client": client, "peak_server_open_files": peak_fds, "peak_slow_open": peak_slow_open,
+            "closings": closings, "client": client, "peak_server_open_files": peak_fds,
+            "peak_slow_open": peak_slow_open,
             "open_errors": attack.open_errors, "verdict": verdict,
         }, indent=2), encoding="utf-8")
     return 0 if not problems else 1

@@ -195,18 +195,27 @@ def unexpected(kind: str, outcome: str) -> bool:
 def minute_figures(soak: Soak, minute: int) -> dict:
     """Throughput, latency per kind, outcomes and memory of one minute (the last one takes the stragglers)."""
     last = minute >= soak.minutes() - 1
-    records = [r for r in soak.records if minute * 60 <= r[0] < (minute + 1) * 60 or (last and r[0] >= (minute + 1) * 60)]
+    records = [
+        r for r in soak.records if minute * 60 <= r[0] < (minute + 1) * 60 or (last and r[0] >= (minute + 1) * 60)
+    ]
     span = max(1.0, min(60.0, soak.seconds - minute * 60))
     by_kind = {kind: [r[3] for r in records if r[1] == kind] for kind in KINDS}
     expected_4xx = collections.Counter(r[2] for r in records if r[1] in EXPECTED and not unexpected(r[1], r[2]))
     surprises = collections.Counter(f"{r[1]}:{r[2]}" for r in records if unexpected(r[1], r[2]))
-    rss = [m["rss"] for m in soak.memory if minute * 60 <= m["t"] < (minute + 1) * 60 or (last and m["t"] >= (minute + 1) * 60)]
+    rss = [
+        m["rss"] for m in soak.memory
+        if minute * 60 <= m["t"] < (minute + 1) * 60 or (last and m["t"] >= (minute + 1) * 60)
+    ]
     return {
         "minute": minute + 1, "requests": len(records), "per_second": len(records) / span,
-        "latency_ms": {k: {"n": len(v), "p50": percentile(v, 50) * 1000, "p99": percentile(v, 99) * 1000} for k, v in by_kind.items()},
+        "latency_ms": {
+            k: {"n": len(v), "p50": percentile(v, 50) * 1000, "p99": percentile(v, 99) * 1000}
+            for k, v in by_kind.items()
+        },
         "expected_4xx": dict(expected_4xx), "unexpected": dict(surprises),
         "server_5xx": sum(1 for r in records if r[2].startswith("5")),
-        "rss_mb_last": rss[-1] / MB if rss else None, "rss_mb_min": min(rss) / MB if rss else None, "rss_mb_max": max(rss) / MB if rss else None,
+        "rss_mb_last": rss[-1] / MB if rss else None, "rss_mb_min": min(rss) / MB if rss else None,
+        "rss_mb_max": max(rss) / MB if rss else None,
     }
 
 
@@ -214,13 +223,16 @@ def minute_line(f: dict) -> str:
     latency = "  ".join(f"{k} {v['p50']:.0f}/{v['p99']:.0f}" for k, v in f["latency_ms"].items() if v["n"])
     expected = " ".join(f"{s}:{n}" for s, n in sorted(f["expected_4xx"].items())) or "-"
     surprises = " ".join(f"{s}:{n}" for s, n in sorted(f["unexpected"].items())) or "0"
-    rss = f"{f['rss_mb_last']:.0f} MB (min {f['rss_mb_min']:.0f}, max {f['rss_mb_max']:.0f})" if f["rss_mb_last"] else "-"
+    rss = (
+        f"{f['rss_mb_last']:.0f} MB (min {f['rss_mb_min']:.0f}, max {f['rss_mb_max']:.0f})" if f["rss_mb_last"] else "-"
+    )
     return (f"minute {f['minute']:2d}: {f['requests']} requests, {f['per_second']:.1f}/s; p50/p99 ms {latency}; "
             f"expected 4xx {expected}; unexpected {surprises}; RSS {rss}")
 
 
 def memory_verdict(memory: list[dict], seconds: float, requests_in: Callable[[float, float], int]) -> dict:
-    """RSS at the start and the end of the last five minutes (or the last half), and whether it grew beyond the bound."""
+    """RSS at the start and the end of the last five minutes (or the last half), and whether it grew beyond
+    the bound."""
     window = 300.0 if seconds >= 600 else seconds / 2
     start_t, end_t = seconds - window, max(m["t"] for m in memory) if memory else seconds
 
@@ -240,8 +252,10 @@ def memory_verdict(memory: list[dict], seconds: float, requests_in: Callable[[fl
     if len(points) >= 2:
         slope = statistics.linear_regression([p[0] for p in points], [p[1] for p in points]).slope
     return {
-        "ok": at_end - at_start <= bound, "window_seconds": window, "rss_start_mb": at_start / MB, "rss_end_mb": at_end / MB,
-        "growth_mb": (at_end - at_start) / MB, "bound_mb": bound / MB, "window_min_mb": min(inside) / MB, "window_max_mb": max(inside) / MB,
+        "ok": at_end - at_start <= bound, "window_seconds": window, "rss_start_mb": at_start / MB,
+        "rss_end_mb": at_end / MB,
+        "growth_mb": (at_end - at_start) / MB, "bound_mb": bound / MB, "window_min_mb": min(inside) / MB,
+        "window_max_mb": max(inside) / MB,
         "slope_mb_per_minute": slope * 60 / MB, "requests_in_window": requests,
         "detectable_leak_bytes_per_request": bound / requests if requests else None,
     }
@@ -267,7 +281,8 @@ def main() -> int:
         version_before = listing["index_version"]
         cache_before = cache_counts(url)
         soak = Soak(url, server.pid, Workload(questions, documents, args.seed), args.concurrency, args.minutes * 60)
-        print(f"{args.concurrency} clients for {args.minutes:g} min, mix {dict(collections.Counter(MIX))} of every {len(MIX)}", flush=True)
+        print(f"{args.concurrency} clients for {args.minutes:g} min, mix {dict(collections.Counter(MIX))} "
+              f"of every {len(MIX)}", flush=True)
         soak.run()
         version_after = httpx.get(f"{url}/readyz", timeout=30).json().get("index_version")
         cache_after = cache_counts(url)
@@ -285,19 +300,29 @@ def main() -> int:
 
     print(f"\n== soak: {args.concurrency} clients, {args.minutes:g} min, {len(soak.records)} requests, "
           f"{len(soak.records) / soak.seconds:.1f}/s; {os.cpu_count()} CPUs")
-    header = f"{'min':>3s} {'req/s':>6s} " + " ".join(f"{k + ' p50/p99':>20s}" for k in KINDS) + f" {'4xx ok':>7s} {'unexp':>5s} {'RSS MB':>7s}"
+    header = (
+        f"{'min':>3s} {'req/s':>6s} " + " ".join(f"{k + ' p50/p99':>20s}" for k in KINDS)
+        + f" {'4xx ok':>7s} {'unexp':>5s} {'RSS MB':>7s}"
+    )
     print(header)
     for f in minutes:
-        cells = " ".join(f"{f'{v[0]:.0f}/{v[1]:.0f}':>20s}" for v in ((f["latency_ms"][k]["p50"], f["latency_ms"][k]["p99"]) for k in KINDS))
-        print(f"{f['minute']:3d} {f['per_second']:6.1f} {cells} {sum(f['expected_4xx'].values()):7d} {sum(f['unexpected'].values()):5d} "
+        cells = " ".join(
+            f"{f'{v[0]:.0f}/{v[1]:.0f}':>20s}"
+            for v in ((f["latency_ms"][k]["p50"], f["latency_ms"][k]["p99"]) for k in KINDS)
+        )
+        print(f"{f['minute']:3d} {f['per_second']:6.1f} {cells} {sum(f['expected_4xx'].values()):7d} "
+              f"{sum(f['unexpected'].values()):5d} "
               f"{(f['rss_mb_last'] or 0):7.0f}")
     print("responses: " + ", ".join(f"{kind} {outcome}: {n}" for (kind, outcome), n in sorted(outcomes.items())))
     print(f"answer cache over the run: {cache['hit']:.0f} hits, {cache['miss']:.0f} misses")
     if "rss_start_mb" in memory:
-        print(f"memory over the last {memory['window_seconds'] / 60:.1f} min: RSS {memory['rss_start_mb']:.0f} → {memory['rss_end_mb']:.0f} MB "
-              f"(growth {memory['growth_mb']:+.1f} MB, bound {memory['bound_mb']:.0f} MB; range {memory['window_min_mb']:.0f}–"
+        print(f"memory over the last {memory['window_seconds'] / 60:.1f} min: "
+              f"RSS {memory['rss_start_mb']:.0f} → {memory['rss_end_mb']:.0f} MB "
+              f"(growth {memory['growth_mb']:+.1f} MB, bound {memory['bound_mb']:.0f} MB; "
+              f"range {memory['window_min_mb']:.0f}–"
               f"{memory['window_max_mb']:.0f} MB; slope {memory['slope_mb_per_minute']:+.2f} MB/min); over its "
-              f"{memory['requests_in_window']} requests the bound catches a leak of ≥ {memory['detectable_leak_bytes_per_request']:.0f} bytes/request")
+              f"{memory['requests_in_window']} requests the bound catches a leak of "
+              f"≥ {memory['detectable_leak_bytes_per_request']:.0f} bytes/request")
     samples = soak.memory
     if samples:
         print(f"server threads {min(m['threads'] for m in samples)}–{max(m['threads'] for m in samples)}, "
@@ -308,27 +333,35 @@ def main() -> int:
     if server_5xx:
         problems.append(f"{server_5xx} 5xx")
     if not memory["ok"]:
-        problems.append(memory.get("reason") or f"RSS grew {memory['growth_mb']:.1f} MB (bound {memory['bound_mb']:.0f} MB)")
+        problems.append(
+            memory.get("reason") or f"RSS grew {memory['growth_mb']:.1f} MB (bound {memory['bound_mb']:.0f} MB)"
+        )
     if not alive:
         problems.append("the server died")
     if version_before != version_after:
-        print(f"note: the index changed during the run ({version_before} → {version_after}); memory figures include the swap")
+        print(f"note: the index changed during the run ({version_before} → {version_after}); "
+              "memory figures include the swap")
     verdict = "PASS" if not problems else "FAIL: " + "; ".join(problems)
     print(f"verdict: {verdict}")
     if args.json:
         args.json.write_text(json.dumps({
             "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
-            "mix": dict(collections.Counter(MIX)), "requests": len(soak.records), "per_second": len(soak.records) / soak.seconds,
+            "mix": dict(collections.Counter(MIX)), "requests": len(soak.records),
+            "per_second": len(soak.records) / soak.seconds,
             "minutes": minutes, "outcomes": {f"{k}:{o}": n for (k, o), n in sorted(outcomes.items())},
             "unexpected": unexpected_total, "server_5xx": server_5xx, "memory": memory, "memory_samples": soak.memory,
-            "answer_cache": cache, "index_version": [version_before, version_after], "server_log": str(log_path), "verdict": verdict,
+            "answer_cache": cache, "index_version": [version_before, version_after], "server_log": str(log_path),
+            "verdict": verdict,
         }, ensure_ascii=False, indent=2), encoding="utf-8")
     return 0 if not problems else 1
 
 
 def cache_counts(url: str) -> dict[str, float]:
     text = httpx.get(f"{url}/metrics", timeout=30).text
-    return {m.group(1): float(m.group(2)) for m in re.finditer(r'^govqa_answer_cache_total\{result="(\w+)"\} (\S+)', text, re.M)}
+    return {
+        m.group(1): float(m.group(2))
+        for m in re.finditer(r'^govqa_answer_cache_total\{result="(\w+)"\} (\S+)', text, re.M)
+    }
 
 
 if __name__ == "__main__":

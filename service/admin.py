@@ -46,9 +46,13 @@ ADMIN_RESPONSES: dict[int | str, dict] = {
     for status, description in {
         401: "missing or wrong bearer key", 403: "document management is disabled (no GOVQA_ADMIN_KEY)",
         409: "a rebuild is already running, or the text is already in the corpus",
-        413: "upload over GOVQA_MAX_UPLOAD_BYTES, or a document over a cost limit (extraction time, memory, characters)",
+        413: (
+            "upload over GOVQA_MAX_UPLOAD_BYTES, or a document over a cost limit "
+            "(extraction time, memory, characters)"
+        ),
         422: "a file that cannot be ingested, or invalid metadata",
-        503: "every extraction slot is taken (GOVQA_EXTRACT_WORKERS)", 507: "the disk is full: the rebuild failed and nothing changed",
+        503: "every extraction slot is taken (GOVQA_EXTRACT_WORKERS)",
+        507: "the disk is full: the rebuild failed and nothing changed",
     }.items()
 }
 
@@ -59,8 +63,14 @@ UPLOAD_BODY = {
             "type": "object",
             "required": ["file"],
             "properties": {
-                "file": {"type": "array", "items": {"type": "string", "format": "binary"}, "description": ".txt, .md, .html, .pdf or .docx; repeat for several"},
-                "title": {"type": "string"}, "authors": {"type": "array", "items": {"type": "string"}}, "date": {"type": "string"},
+                "file": {
+                    "type": "array",
+                    "items": {"type": "string", "format": "binary"},
+                    "description": ".txt, .md, .html, .pdf or .docx; repeat for several",
+                },
+                "title": {"type": "string"},
+                "authors": {"type": "array", "items": {"type": "string"}},
+                "date": {"type": "string"},
                 "publisher": {"type": "string"}, "url": {"type": "string"}, "language": {"type": "string"},
             },
         }}},
@@ -101,19 +111,25 @@ async def apply(request: Request, change, *args) -> UpdateResult:  # noqa: ANN00
     except RebuildFailed as exc:
         raise HTTPException(507 if exc.out_of_space else 500, detail=str(exc)) from exc
     except OSError as exc:  # writing the new document itself
-        raise HTTPException(507 if exc.errno == errno.ENOSPC else 500, detail=f"the change failed and nothing changed: {exc}") from exc
+        raise HTTPException(
+            507 if exc.errno == errno.ENOSPC else 500, detail=f"the change failed and nothing changed: {exc}",
+        ) from exc
     await run_in_threadpool(request.app.state.swapper.refresh)
     return result
 
 
 def changed_out(request: Request, result: UpdateResult) -> DocumentsChangedOut:
     backend = request.app.state.asker.retriever.backend
-    added = [document_out(backend.documents[m.doc_id], backend.texts[m.doc_id], sum(c.doc_id == m.doc_id for c in backend.chunks))
-             for m in result.added if m.doc_id in backend.documents]
+    added = [
+        document_out(
+            backend.documents[m.doc_id], backend.texts[m.doc_id], sum(c.doc_id == m.doc_id for c in backend.chunks),
+        )
+        for m in result.added if m.doc_id in backend.documents
+    ]
     build = result.build
     return DocumentsChangedOut(
-        added=added, removed=result.removed, pruned_versions=result.pruned, index_version=backend.version, build_seconds=round(build.seconds, 3),
-        embedded=build.embedded, reused=build.reused,
+        added=added, removed=result.removed, pruned_versions=result.pruned, index_version=backend.version,
+        build_seconds=round(build.seconds, 3), embedded=build.embedded, reused=build.reused,
     )
 
 
@@ -136,7 +152,8 @@ async def add_documents(request: Request, asker: Annotated[Asker, Depends(get_as
 
 
 @router.delete(
-    "/v1/documents/{doc_id}", response_model=DocumentsChangedOut, dependencies=[Depends(require_admin)], responses=ADMIN_RESPONSES,
+    "/v1/documents/{doc_id}", response_model=DocumentsChangedOut, dependencies=[Depends(require_admin)],
+    responses=ADMIN_RESPONSES,
 )
 async def remove_document(
     request: Request, asker: Annotated[Asker, Depends(get_asker)], doc_id: Annotated[str, Path(max_length=200)],

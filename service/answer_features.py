@@ -44,16 +44,20 @@ NEAR = 12
 RAW_SENTENCE_FEATURES = (
     "dense", "dense_gap", "bm25_share", "rank_score", "cover", "context_cover", "passage_cover", "proximity",
     "passage_z", "passage_first", "passage_inverse_rank", "length", "short", "refers_back",
-    "first_in_passage", "english", "english_dense", "passage_dense", "neighbour_dense", "bigram_cover", "bigram_context_cover",
-    "slot_match", "slot_filler_fits", "slot_words", "constraint_context", "rare_context", "common_cover", "focus_here", "kind_near",
-    "constraint_conflict", "missing_weight",
-    *(f"asks_{k}_holds" for k in ("time", "grain", "number", "money", "person", "place", "org", "definition", "reason", "list")),
+    "first_in_passage", "english", "english_dense", "passage_dense", "neighbour_dense", "bigram_cover",
+    "bigram_context_cover", "slot_match", "slot_filler_fits", "slot_words", "constraint_context", "rare_context",
+    "common_cover", "focus_here", "kind_near", "constraint_conflict", "missing_weight",
+    *(
+        f"asks_{k}_holds"
+        for k in ("time", "grain", "number", "money", "person", "place", "org", "definition", "reason", "list")
+    ),
     "asked_missing",
 )
 # Each of these is also read against the question's other candidates: its standard score among them,
 # its distance below the best, and whether it is the best.
 RELATIVE_TO_OTHERS = (
-    "dense", "bm25_share", "rank_score", "cover", "context_cover", "proximity", "bigram_cover", "neighbour_dense", "common_cover",
+    "dense", "bm25_share", "rank_score", "cover", "context_cover", "proximity", "bigram_cover", "neighbour_dense",
+    "common_cover",
 )
 SENTENCE_FEATURES = (
     *RAW_SENTENCE_FEATURES,
@@ -62,8 +66,9 @@ SENTENCE_FEATURES = (
 LOGIT_FEATURES = ("best_logit", "second_logit", "logit_gap")
 QUESTION_FEATURES = (
     *LOGIT_FEATURES, "own_tokens", "unknown_share", "rare_missing", "constraint_missing",
-    "passage_cover", "best_cover", "best_context_cover", "best_asked_missing", "best_constraint_context", "best_rare_context",
-    "best_kind_near", "best_constraint_conflict", "best_common_cover", "best_focus_here", "best_missing_weight", "best_slot_words",
+    "passage_cover", "best_cover", "best_context_cover", "best_asked_missing", "best_constraint_context",
+    "best_rare_context", "best_kind_near", "best_constraint_conflict", "best_common_cover", "best_focus_here",
+    "best_missing_weight", "best_slot_words",
     "top_dense", "asked_unmet", "english",
     "rule_kind", "rule_focus", "rule_subject",
 )
@@ -217,7 +222,10 @@ def question_slot(query: Query, tokenize: Callable[[str], list[str]]) -> Slot | 
         return None
     kinds = [k for k in query.asked if k not in ("list", "reason")]
     beside = (nearest_word(reversed(before)), nearest_word(after))
-    return Slot(before[-1].lower(), after[0].lower() if after else "", kinds[0] if kinds else None, tuple(w for w in beside if w))
+    return Slot(
+        before[-1].lower(), after[0].lower() if after else "", kinds[0] if kinds else None,
+        tuple(w for w in beside if w),
+    )
 
 
 def nearest_word(tokens: Iterable[str]) -> str:
@@ -253,7 +261,8 @@ def kind_features(query: Query, holds: tuple[str, ...]) -> list[float]:
 
 
 def named_kinds(query: Query) -> list[str]:
-    """The kinds asked for that an answer must name (a time, a count, a person …), not a list, a reason or a definition."""
+    """The kinds asked for that an answer must name (a time, a count, a person …), not a list, a reason or a
+    definition."""
     return [k for k in query.asked if k not in ("list", "reason", "definition")]
 
 
@@ -315,13 +324,23 @@ def neighbour_dense(backend: SearchBackend, position: int, dense_at: dict[int, f
     return max(near, default=dense_at.get(position, 0.0))
 
 
-def candidates(backend: SearchBackend, retrieval: Retrieval, vector: np.ndarray | None, words: Words) -> list[Candidate]:
+def candidates(
+    backend: SearchBackend, retrieval: Retrieval, vector: np.ndarray | None, words: Words,
+) -> list[Candidate]:
     """Every stating sentence of the leading passages with its features, each text once."""
     leading = retrieval.passages[:CANDIDATE_PASSAGES]
     by_position = {c.position: c for c in retrieval.candidates}
-    rows = [(p, s) for p in leading for s in by_position[p.position].sentences if stating(backend.sentences[s.position].embed_text)]
+    rows = [
+        (p, s) for p in leading for s in by_position[p.position].sentences
+        if stating(backend.sentences[s.position].embed_text)
+    ]
     seen: set[str] = set()
-    rows = [(p, s) for p, s in rows if not (backend.sentences[s.position].embed_text in seen or seen.add(backend.sentences[s.position].embed_text))]
+    rows = [
+        (p, s) for p, s in rows
+        if not (
+            backend.sentences[s.position].embed_text in seen or seen.add(backend.sentences[s.position].embed_text)
+        )
+    ]
     if not rows:
         return []
     positions = [s.position for _, s in rows]
@@ -332,7 +351,10 @@ def candidates(backend: SearchBackend, retrieval: Retrieval, vector: np.ndarray 
     passage_z = (scores - scores.mean()) / scores.std() if scores.std() > 1e-9 else np.zeros(len(leading))
     z_of = {p.rank: float(z) for p, z in zip(leading, passage_z)}
     passage_cover = {p.rank: words.share_in(p.chunk.embed_text.lower()) for p in leading}
-    passage_dense = dict(zip((p.rank for p in leading), backend.chunk_vectors([p.position for p in leading]) @ vector)) if vector is not None else {}
+    passage_dense = (
+        dict(zip((p.rank for p in leading), backend.chunk_vectors([p.position for p in leading]) @ vector))
+        if vector is not None else {}
+    )
     dense_at = dict(zip(positions, dense.tolist()))
     english = retrieval.query.language == "en"
     top_dense, top_bm25 = float(dense.max()), float(bm25.max())
@@ -348,14 +370,16 @@ def candidates(backend: SearchBackend, retrieval: Retrieval, vector: np.ndarray 
         text = record.embed_text.lower()
         context = neighbours_text(backend, scored.position)
         values = [
-            float(dense[i]), top_dense - float(dense[i]), float(bm25[i]) / top_bm25 if top_bm25 > 0 else 0.0, scored.score,
+            float(dense[i]), top_dense - float(dense[i]), float(bm25[i]) / top_bm25 if top_bm25 > 0 else 0.0,
+            scored.score,
             words.share_in(text), words.share_in(context), passage_cover[passage.rank],
             proximity(text, words.tokens), z_of[passage.rank], float(passage.rank == 1), 1.0 / passage.rank,
             math.log1p(len(text)), float(len(text) < 12), float(bool(REFERS_BACK.search(text))),
             float(scored.position == passage.chunk.first_sentence), float(english), float(english) * float(dense[i]),
             float(passage_dense.get(passage.rank, 0.0)), neighbour_dense(backend, scored.position, dense_at),
             words.bigram_share_in(text), words.bigram_share_in(context), *slot_features(slot, text),
-            sum(c in context for c in asked) / len(asked) if asked else 1.0, rare.share_in(context) if rare.tokens else 1.0,
+            sum(c in context for c in asked) / len(asked) if asked else 1.0,
+            rare.share_in(context) if rare.tokens else 1.0,
             common.share_in(text), focus_here(text, focus_weight), kind_near(record.embed_text, named, words.tokens),
             conflicts(asked, context), words.heaviest_missing(context),
             *kind_features(retrieval.query, record.holds),
@@ -395,7 +419,10 @@ def conflicts(asked: list[str], text: str) -> float:
                 continue
             frame, value = match.group(1), match.group(2)
             unit = match.group(3) if shape.groups >= 3 else None
-            if any(m.group(1) == frame and m.group(2) != value and (unit is None or m.group(3) == unit) for m in shape.finditer(text)):
+            if any(
+                m.group(1) == frame and m.group(2) != value and (unit is None or m.group(3) == unit)
+                for m in shape.finditer(text)
+            ):
                 return 1.0
     return 0.0
 
@@ -423,7 +450,9 @@ def logit_features(logits: np.ndarray) -> list[float]:
     return [best, second, best - second]
 
 
-def question_base(backend: SearchBackend, retrieval: Retrieval, words: Words, found: list[Candidate], rules: list[float]) -> list[float]:
+def question_base(
+    backend: SearchBackend, retrieval: Retrieval, words: Words, found: list[Candidate], rules: list[float],
+) -> list[float]:
     """Features of the question against its evidence as a whole that do not depend on the sentence scorer:
     how much of the question (its rare words, its years, names and ordinals) the leading passages say."""
     evidence = " ".join(p.chunk.embed_text for p in retrieval.passages[:3]).lower()
@@ -434,13 +463,14 @@ def question_base(backend: SearchBackend, retrieval: Retrieval, words: Words, fo
     return [
         math.log1p(len(words.tokens)), float((~words.known).mean()) if len(words.tokens) else 1.0, rare_missing,
         float(constraint_missing), words.share_in(evidence), float(max((c.features[0] for c in found), default=0.0)),
-        float(any(k not in holds for k in named_kinds(retrieval.query))), float(retrieval.query.language == "en"), *rules,
+        float(any(k not in holds for k in named_kinds(retrieval.query))), float(retrieval.query.language == "en"),
+        *rules,
     ]
 
 
 BEST_SENTENCE = (
-    "cover", "context_cover", "asked_missing", "constraint_context", "rare_context", "kind_near", "constraint_conflict", "common_cover",
-    "focus_here", "missing_weight", "slot_words",
+    "cover", "context_cover", "asked_missing", "constraint_context", "rare_context", "kind_near", "constraint_conflict",
+    "common_cover", "focus_here", "missing_weight", "slot_words",
 )
 
 

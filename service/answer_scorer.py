@@ -51,8 +51,13 @@ class Linear:
     @classmethod
     def from_dict(cls, data: dict, expected: tuple[str, ...]) -> Linear:
         if tuple(data.get("features", ())) != expected:
-            raise ScorerFileError(f"the scorer file's features {data.get('features')} are not this code's {list(expected)}")
-        return cls(expected, *(np.asarray(data[k], dtype=np.float64) for k in ("mean", "scale", "coef")), float(data["intercept"]))
+            raise ScorerFileError(
+                f"the scorer file's features {data.get('features')} are not this code's {list(expected)}",
+            )
+        return cls(
+            expected, *(np.asarray(data[k], dtype=np.float64) for k in ("mean", "scale", "coef")),
+            float(data["intercept"]),
+        )
 
 
 @dataclass(frozen=True)
@@ -93,9 +98,10 @@ class AnswerScorer:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             return cls(
-                Linear.from_dict(data["sentence"], SENTENCE_FEATURES), Linear.from_dict(data["answer"], QUESTION_FEATURES),
-                Linear.from_dict(data["scope"], SCOPE_FEATURES), float(data["threshold"]), tuple(data.get("trained_on", ())),
-                tuple(data.get("outside", ())),
+                Linear.from_dict(data["sentence"], SENTENCE_FEATURES),
+                Linear.from_dict(data["answer"], QUESTION_FEATURES),
+                Linear.from_dict(data["scope"], SCOPE_FEATURES), float(data["threshold"]),
+                tuple(data.get("trained_on", ())), tuple(data.get("outside", ())),
             )
         except (OSError, json.JSONDecodeError, KeyError, TypeError) as exc:
             raise ScorerFileError(f"{path}: not a usable answer scorer ({type(exc).__name__}: {exc})") from exc

@@ -20,7 +20,8 @@ REDOC_LOGO = 'src:"https://cdn.redoc.ly/redoc/logo-mini.svg"'
 
 
 def install_docs(app: FastAPI) -> None:
-    """Serve /docs, its OAuth2 redirect page and /redoc on local assets (the app is made with docs_url=None, redoc_url=None)."""
+    """Serve /docs, its OAuth2 redirect page and /redoc on local assets (the app is made with docs_url=None,
+    redoc_url=None)."""
     @app.get(f"{ASSETS_URL}/redoc.offline.js", include_in_schema=False)
     def redoc_script() -> Response:
         """ReDoc's standalone bundle with no address outside govqa."""
@@ -35,8 +36,8 @@ def install_docs(app: FastAPI) -> None:
         root = request.scope.get("root_path", "")
         return get_swagger_ui_html(
             openapi_url=f"{root}{app.openapi_url}", title=f"{app.title} API", oauth2_redirect_url=f"{root}{redirect}",
-            swagger_js_url=f"{root}{ASSETS_URL}/swagger-ui-bundle.js", swagger_css_url=f"{root}{ASSETS_URL}/swagger-ui.css",
-            swagger_favicon_url=NO_ICON,
+            swagger_js_url=f"{root}{ASSETS_URL}/swagger-ui-bundle.js",
+            swagger_css_url=f"{root}{ASSETS_URL}/swagger-ui.css", swagger_favicon_url=NO_ICON,
         )
 
     @app.get(redirect, include_in_schema=False)
@@ -49,8 +50,8 @@ def install_docs(app: FastAPI) -> None:
         """ReDoc over /openapi.json, without web fonts."""
         root = request.scope.get("root_path", "")
         return get_redoc_html(
-            openapi_url=f"{root}{app.openapi_url}", title=f"{app.title} API", redoc_js_url=f"{root}{ASSETS_URL}/redoc.offline.js",
-            redoc_favicon_url=NO_ICON, with_google_fonts=False,
+            openapi_url=f"{root}{app.openapi_url}", title=f"{app.title} API",
+            redoc_js_url=f"{root}{ASSETS_URL}/redoc.offline.js", redoc_favicon_url=NO_ICON, with_google_fonts=False,
         )
 
 

@@ -41,7 +41,9 @@ MAX_QUESTION_CHARS = 1000
 class OpenAIError(Exception):
     """A failure to report in OpenAI's error shape."""
 
-    def __init__(self, status: int, message: str, param: str | None = None, code: str | None = None, headers: dict | None = None) -> None:
+    def __init__(
+        self, status: int, message: str, param: str | None = None, code: str | None = None, headers: dict | None = None,
+    ) -> None:
         super().__init__(message)
         self.status, self.message, self.param, self.code, self.headers = status, message, param, code, headers
 
@@ -68,7 +70,10 @@ def check_key(request: Request) -> None:
         return
     scheme, _, given = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not given.strip():
-        raise OpenAIError(401, "missing API key: send it as 'Authorization: Bearer <key>'", code="invalid_api_key", headers={"WWW-Authenticate": "Bearer"})
+        raise OpenAIError(
+            401, "missing API key: send it as 'Authorization: Bearer <key>'", code="invalid_api_key",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     if not hmac.compare_digest(given.strip().encode(), expected.encode()):
         raise OpenAIError(401, "incorrect API key", code="invalid_api_key", headers={"WWW-Authenticate": "Bearer"})
 
@@ -123,12 +128,17 @@ router = APIRouter(
 
 class ChatMessage(BaseModel):
     role: str = Field(description="system, developer, user, assistant or tool; the last user message is the question")
-    content: str | list[dict] | None = Field(None, description="a string, or a list of content parts of which the text parts are read")
+    content: str | list[dict] | None = Field(
+        None, description="a string, or a list of content parts of which the text parts are read",
+    )
 
     @field_validator("content", mode="before")
     @classmethod
     def text_or_parts(cls, value: object) -> object:
-        if value is None or isinstance(value, str) or (isinstance(value, list) and all(isinstance(p, dict) for p in value)):
+        if (
+            value is None or isinstance(value, str)
+            or (isinstance(value, list) and all(isinstance(p, dict) for p in value))
+        ):
             return value
         raise ValueError("content must be a string or a list of content parts")
 
@@ -145,7 +155,9 @@ class StreamOptions(BaseModel):
 class ChatRequest(BaseModel):
     """OpenAI's chat-completion request; parameters govqa has no use for (temperature, tools, …) are ignored."""
 
-    model: str = Field(description="`govqa` or a name in GOVQA_MODEL_ALIASES; any other is a 404 model_not_found", examples=[MODEL_ID])
+    model: str = Field(
+        description="`govqa` or a name in GOVQA_MODEL_ALIASES; any other is a 404 model_not_found", examples=[MODEL_ID],
+    )
     messages: list[ChatMessage] = Field(min_length=1)
     stream: bool = False
     stream_options: StreamOptions | None = None
@@ -177,7 +189,13 @@ class ChatCompletion(BaseModel):
     choices: list[Choice]
     usage: CompletionUsage
     citations: list[Citation] = Field(description="the passages behind the answer, numbered as its [n] markers")
-    followup: ConversationOut | None = Field(None, description="when the question was read with the earlier user messages: what was searched and which terms came from them")
+    followup: ConversationOut | None = Field(
+        None,
+        description=(
+            "when the question was read with the earlier user messages: what was searched and which terms came "
+            "from them"
+        ),
+    )
 
 
 class Delta(BaseModel):
@@ -200,8 +218,12 @@ class ChatCompletionChunk(BaseModel):
     system_fingerprint: str
     choices: list[ChunkChoice]
     citations: list[Citation] | None = Field(None, description="on the first chunk only")
-    followup: ConversationOut | None = Field(None, description="on the first chunk only, when the question was read with the earlier user messages")
-    usage: CompletionUsage | None = Field(None, description="with stream_options.include_usage: on the last chunk, whose choices are empty")
+    followup: ConversationOut | None = Field(
+        None, description="on the first chunk only, when the question was read with the earlier user messages",
+    )
+    usage: CompletionUsage | None = Field(
+        None, description="with stream_options.include_usage: on the last chunk, whose choices are empty",
+    )
 
 
 class Model(BaseModel):
@@ -224,7 +246,10 @@ def known_models(request: Request) -> list[str]:
 def check_model(request: Request, model: str) -> None:
     """404 model_not_found, as OpenAI answers, for a model govqa does not serve."""
     if model not in known_models(request):
-        raise OpenAIError(404, f"The model `{model}` does not exist or you do not have access to it.", param="model", code="model_not_found")
+        raise OpenAIError(
+            404, f"The model `{model}` does not exist or you do not have access to it.", param="model",
+            code="model_not_found",
+        )
 
 
 def question_of(messages: list[ChatMessage]) -> tuple[str, list[str]]:
@@ -235,7 +260,9 @@ def question_of(messages: list[ChatMessage]) -> tuple[str, list[str]]:
         raise OpenAIError(400, "messages must contain a user message: its text is the question", param="messages")
     question = trim(user[-1].text())
     if not 1 <= len(question) <= MAX_QUESTION_CHARS:
-        raise OpenAIError(400, f"the last user message must hold 1–{MAX_QUESTION_CHARS} characters of text", param="messages")
+        raise OpenAIError(
+            400, f"the last user message must hold 1–{MAX_QUESTION_CHARS} characters of text", param="messages",
+        )
     history = [trim(m.text())[:MAX_QUESTION_CHARS] for m in user[:-1]]
     return question, [h for h in history if h]
 
@@ -247,7 +274,9 @@ def ask_in_conversation(asker: Asker, question: str, history: list[str]) -> tupl
 
 
 def citations_of(out: AskOut, base_url: str) -> list[Citation]:
-    return [Citation(**p.model_dump(), link=f"{base_url}v1/passages/{quote(p.chunk_id, safe='')}") for p in out.passages]
+    return [
+        Citation(**p.model_dump(), link=f"{base_url}v1/passages/{quote(p.chunk_id, safe='')}") for p in out.passages
+    ]
 
 
 def stream(
@@ -259,7 +288,8 @@ def stream(
 
     def event(delta: Delta, finish: Literal["stop"] | None = None, **extra: object) -> str:
         chunk = ChatCompletionChunk(
-            id=completion_id, created=created, system_fingerprint=fingerprint, choices=[ChunkChoice(delta=delta, finish_reason=finish)], **extra,
+            id=completion_id, created=created, system_fingerprint=fingerprint,
+            choices=[ChunkChoice(delta=delta, finish_reason=finish)], **extra,
         )
         return f"data: {chunk.model_dump_json(exclude_none=True)}\n\n"
 
@@ -268,13 +298,17 @@ def stream(
         yield event(Delta(content=line))
     yield event(Delta(), finish="stop")
     if usage is not None:
-        last = ChatCompletionChunk(id=completion_id, created=created, system_fingerprint=fingerprint, choices=[], usage=usage)
+        last = ChatCompletionChunk(
+            id=completion_id, created=created, system_fingerprint=fingerprint, choices=[], usage=usage,
+        )
         yield f"data: {last.model_dump_json(exclude_none=True)}\n\n"
     yield "data: [DONE]\n\n"
 
 
 @router.post("/v1/chat/completions", response_model=ChatCompletion, dependencies=[Depends(capacity)])
-async def chat_completions(body: ChatRequest, request: Request, asker: Annotated[Asker, Depends(get_asker)]) -> ChatCompletion | StreamingResponse:
+async def chat_completions(
+    body: ChatRequest, request: Request, asker: Annotated[Asker, Depends(get_asker)],
+) -> ChatCompletion | StreamingResponse:
     """govqa's cited answer to the last user message, read against the earlier ones when it follows them up, as an
     OpenAI chat completion (streamed when `stream` is true)."""
     check_model(request, body.model)
@@ -290,10 +324,13 @@ async def chat_completions(body: ChatRequest, request: Request, asker: Annotated
     if body.stream:
         with_usage = usage if body.stream_options and body.stream_options.include_usage else None
         events = stream(completion_id, created, out.index_version, content, citations, conversation, with_usage)
-        return StreamingResponse(events, media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        return StreamingResponse(
+            events, media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
     return ChatCompletion(
         id=completion_id, created=created, model=body.model, system_fingerprint=out.index_version,
-        choices=[Choice(message=AssistantMessage(content=content))], usage=usage, citations=citations, followup=conversation,
+        choices=[Choice(message=AssistantMessage(content=content))], usage=usage, citations=citations,
+        followup=conversation,
     )
 
 

@@ -61,7 +61,9 @@ def answer_text(out: AskOut, link: Callable[[PassageOut], str], with_passages: b
     else:
         sentences = "\n".join(f"{quoted((s.display or s.text).strip())} [{s.passage}]" for s in out.answer.sentences)
         head = f"{QUOTED_ANSWER}\n{sentences}\n\nSources:"
-    sources = [source_line(p, link(p)) + (f"\n{quoted(p.display or p.text)}" if with_passages else "") for p in out.passages]
+    sources = [
+        source_line(p, link(p)) + (f"\n{quoted(p.display or p.text)}" if with_passages else "") for p in out.passages
+    ]
     return "\n".join([head, ("\n\n" if with_passages else "\n").join(sources)]) if sources else head
 
 
@@ -71,7 +73,15 @@ def conversation_note(conversation: ConversationOut | None) -> str:
         return ""
     if conversation.documents:
         within = ", ".join(conversation.documents)
-        return f"Read with the earlier questions: searched within the documents the previous question is answered from ({within}).\n\n"
+        return (
+            "Read with the earlier questions: searched within the documents the previous question is answered from "
+            f"({within}).\n\n"
+        )
     carried = ", ".join(literal(t) for t in conversation.carried) or "none"
-    replacing = f" (in place of {', '.join(literal(t) for t in conversation.replaced)})" if conversation.replaced else ""
-    return f"Read with the earlier questions: searched as {literal(conversation.searched)}; terms from the conversation: {carried}{replacing}.\n\n"
+    replacing = (
+        f" (in place of {', '.join(literal(t) for t in conversation.replaced)})" if conversation.replaced else ""
+    )
+    return (
+        f"Read with the earlier questions: searched as {literal(conversation.searched)}; "
+        f"terms from the conversation: {carried}{replacing}.\n\n"
+    )

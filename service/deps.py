@@ -18,7 +18,9 @@ async def capacity(request: Request):  # noqa: ANN201 - a FastAPI dependency wit
     so the counter needs no lock)."""
     state = request.app.state
     if state.in_flight >= state.settings.max_in_flight:
-        raise HTTPException(503, detail="busy: too many questions in flight, retry shortly", headers={"Retry-After": "1"})
+        raise HTTPException(
+            503, detail="busy: too many questions in flight, retry shortly", headers={"Retry-After": "1"},
+        )
     state.in_flight += 1
     try:
         yield

@@ -27,7 +27,9 @@ class Condition(BaseModel):
     model_config = ConfigDict(strict=True)
     name: list[str] = Field(min_length=1, description=f"metadata fields, any of {', '.join(FIELDS)}")
     comparison_operator: Operator
-    value: StrictStr | StrictInt | StrictFloat | list[StrictStr] | None = Field(None, description="text, a number (a date may be a Unix timestamp) or, for in / not in, a list")
+    value: StrictStr | StrictInt | StrictFloat | list[StrictStr] | None = Field(
+        None, description="text, a number (a date may be a Unix timestamp) or, for in / not in, a list",
+    )
 
 
 class MetadataCondition(BaseModel):
@@ -40,13 +42,19 @@ def values_of(meta: DocumentMeta, name: str) -> list[str]:
     """A document's values for one field (several for `author`, none when it is unknown)."""
     if name == "author":
         return list(meta.authors)
-    value = {"doc_id": meta.doc_id, "title": meta.title, "date": meta.date, "publisher": meta.publisher, "language": meta.language, "url": meta.url}.get(name)
+    value = {
+        "doc_id": meta.doc_id, "title": meta.title, "date": meta.date, "publisher": meta.publisher,
+        "language": meta.language, "url": meta.url,
+    }.get(name)
     return [] if value in (None, "") else [str(value)]
 
 
 def as_date(value: object) -> str:
     """A value compared as a date: a Unix timestamp becomes its UTC date, text stays as it is."""
-    if isinstance(value, int | float) or (isinstance(value, str) and value.strip().isdigit() and len(value.strip()) > 8):
+    if (
+        isinstance(value, int | float)
+        or (isinstance(value, str) and value.strip().isdigit() and len(value.strip()) > 8)
+    ):
         return datetime.fromtimestamp(float(value), tz=timezone.utc).date().isoformat()
     return str(value).strip()
 
@@ -73,7 +81,8 @@ def holds(op: Operator, have: str, want: object) -> bool:
         "contains": lambda: text in have, "not contains": lambda: text not in have,
         "start with": lambda: have.startswith(text), "end with": lambda: have.endswith(text),
         "is": lambda: have == text, "is not": lambda: have != text,
-        "=": lambda: ordered(have, want, lambda a, b: a == b), "≠": lambda: not ordered(have, want, lambda a, b: a == b),
+        "=": lambda: ordered(have, want, lambda a, b: a == b),
+        "≠": lambda: not ordered(have, want, lambda a, b: a == b),
         ">": lambda: ordered(have, want, lambda a, b: a > b), "<": lambda: ordered(have, want, lambda a, b: a < b),
         "≥": lambda: ordered(have, want, lambda a, b: a >= b), "≤": lambda: ordered(have, want, lambda a, b: a <= b),
         "before": lambda: as_date(have) < as_date(want), "after": lambda: as_date(have) > as_date(want),

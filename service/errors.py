@@ -20,9 +20,9 @@ log = logging.getLogger("govqa.requests")
 
 MAX_BODY_BYTES = 64 * 1024
 CODES = {
-    400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed", 409: "conflict",
-    413: "payload_too_large", 415: "unsupported_media_type", 422: "invalid_request", 500: "internal_error", 503: "unavailable",
-    507: "insufficient_storage",
+    400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+    409: "conflict", 413: "payload_too_large", 415: "unsupported_media_type", 422: "invalid_request",
+    500: "internal_error", 503: "unavailable", 507: "insufficient_storage",
 }
 
 
@@ -111,7 +111,10 @@ class BodyLimit:
     async def reject(self, send, limit: int) -> None:  # noqa: ANN001
         body = json.dumps(error_body(413, f"request body over {limit} bytes")).encode()
         await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), (b"connection", b"close")]})
+                    "headers": [
+                        (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                        (b"connection", b"close"),
+                    ]})
         await send({"type": "http.response.body", "body": body})
 
 

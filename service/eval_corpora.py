@@ -100,7 +100,9 @@ def open_sets(paths: list[Path], settings: Settings, scratch: Path) -> Iterator[
         names: dict[str, str] = {}
         questions, set_settings = path, settings
         if path.is_dir():
-            prepared = prepare_corpus(path, scratch, embedder, chunker=chunker_settings(settings), index_type=settings.index_type, keep=1)
+            prepared = prepare_corpus(
+                path, scratch, embedder, chunker=chunker_settings(settings), index_type=settings.index_type, keep=1,
+            )
             questions, names = prepared.questions, prepared.doc_names
             set_settings = settings.model_copy(update={"index_dir": prepared.index_dir, "backend": "faiss"})
         retriever = open_retriever(set_settings, embedder)

@@ -85,7 +85,9 @@ def outcome_of(body: dict) -> Outcome:
     answer = body["answer"]
     return Outcome(
         [Returned(p["doc_id"], p["start"], p["end"]) for p in body["passages"]],
-        None if answer is None else [Returned(s["doc_id"], s["start"], s["end"]) for s in answer["sentences"] if not s.get("context")],
+        None if answer is None else [
+            Returned(s["doc_id"], s["start"], s["end"]) for s in answer["sentences"] if not s.get("context")
+        ],
         answer is not None,
     )
 
@@ -93,7 +95,8 @@ def outcome_of(body: dict) -> Outcome:
 def answer_hit(answer: Sequence[Returned], golds: Sequence[Gold]) -> bool:
     """Whether any answer sentence overlaps any gold span."""
     return any(
-        s.doc_id == g.doc and min(end, s.end) > max(start, s.start) for s in answer for g in golds for start, end in g.ranges
+        s.doc_id == g.doc and min(end, s.end) > max(start, s.start)
+        for s in answer for g in golds for start, end in g.ranges
     )
 
 
@@ -203,7 +206,10 @@ def ranx_scores(results: list[QuestionResult]) -> dict[str, float]:
         return {m: float("nan") for m in METRICS}
     qrels = {r.question.id: {f"g{i}": 1 for i in range(len(r.question.golds))} for r in answerable}
     run = {
-        r.question.id: {(label or f"miss{rank}"): float(len(r.judged) - rank) for rank, label in enumerate(r.judged)} or {"none": 0.0}
+        r.question.id: (
+            {(label or f"miss{rank}"): float(len(r.judged) - rank) for rank, label in enumerate(r.judged)}
+            or {"none": 0.0}
+        )
         for r in answerable
     }
     scores = evaluate(Qrels(qrels), Run(run), METRICS, make_comparable=True)
@@ -218,7 +224,9 @@ def summarize(results: list[QuestionResult]) -> dict:
         figures.update(ranx_scores(rows))
         figures.update(answer_figures(rows))
         figures["p50_ms"] = statistics.median(latencies) if latencies else float("nan")
-        figures["p95_ms"] = sorted(latencies)[max(0, int(round(0.95 * len(latencies))) - 1)] if latencies else float("nan")
+        figures["p95_ms"] = (
+            sorted(latencies)[max(0, int(round(0.95 * len(latencies))) - 1)] if latencies else float("nan")
+        )
         return figures
 
     types = sorted({r.question.type for r in results})
@@ -234,7 +242,8 @@ def question_row(result: QuestionResult) -> dict:
     """One question's outcome: the rank of its first relevant passage (None: not in the top 10) and its answer."""
     first = next((rank for rank, label in enumerate(result.judged, start=1) if label), None)
     return {
-        "id": result.question.id, "type": result.question.type, "first_relevant": first if result.question.answerable else None,
+        "id": result.question.id, "type": result.question.type,
+        "first_relevant": first if result.question.answerable else None,
         "answer_hit": result.answer_hit, "abstained": result.abstained, "latency_ms": round(result.latency_ms, 2),
     }
 
@@ -276,12 +285,18 @@ def format_table(summary: dict) -> str:
     columns = ["questions"] + METRICS + ANSWER_FIGURES + ["p50_ms", "p95_ms"]
     header = f"{'':14s}" + "".join(f"{short(c):>{WIDTH}s}" for c in columns)
     lines = [header]
-    rows = [("overall", summary["overall"])] + sorted(summary.get("groups", {}).items()) + sorted(summary["by_type"].items())
+    rows = (
+        [("overall", summary["overall"])] + sorted(summary.get("groups", {}).items())
+        + sorted(summary["by_type"].items())
+    )
     for name, figures in rows:
         cells = []
         for c in columns:
             value = figures.get(c)
-            cells.append(f"{value:>{WIDTH}d}" if isinstance(value, int) else f"{value:>{WIDTH}.3f}" if value == value else f"{'-':>{WIDTH}s}")
+            cells.append(
+                f"{value:>{WIDTH}d}" if isinstance(value, int)
+                else f"{value:>{WIDTH}.3f}" if value == value else f"{'-':>{WIDTH}s}",
+            )
         lines.append(f"{name:14s}" + "".join(cells))
     return "\n".join(lines)
 

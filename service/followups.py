@@ -47,10 +47,14 @@ REFERENCE = re.compile(
 # A reference word with the 的 after it: what is taken out of a question asked with its referent's terms.
 REFERENCE_WORDS = re.compile(rf"(?:{REFERENCE.pattern})的?", re.IGNORECASE)
 # "那下一届呢？定在何时何地？": a new subject, then a question of its own about it.
-SUBSTITUTION_THEN = re.compile(r"^\s*(?:那么|那|还有)\s*(?P<subject>[^？?，,。]{1,20}?)\s*呢\s*[？?，,。]\s*(?P<rest>.+)$")
+SUBSTITUTION_THEN = re.compile(
+    r"^\s*(?:那么|那|还有)\s*(?P<subject>[^？?，,。]{1,20}?)\s*呢\s*[？?，,。]\s*(?P<rest>.+)$",
+)
 # Where a Chinese question's subject ends: its first copula, preposition or interrogative.
 # (Characters that also sit inside names, 会 of 峰会, 能 of 人工智能, 于 of 关于, are left out.)
-PREDICATE = re.compile(r"是|在|由|从|哪|什么|谁|多少|几[个项家章条名位种类届次]|何[时地处人]|怎|为什么|最终|一共|主要|包含|包括")
+PREDICATE = re.compile(
+    r"是|在|由|从|哪|什么|谁|多少|几[个项家章条名位种类届次]|何[时地处人]|怎|为什么|最终|一共|主要|包含|包括",
+)
 # A demonstrative and the noun it points back with: "这部法案", "该公约", "这次对话".
 DEMONSTRATIVE = re.compile(rf"(?:这|那|该|此)[个部项份次届场条位家]?([{HAN_BASIC}]{{2,4}})")
 ORDINAL_TEXT = re.compile(r"第[一二三四五六七八九十百\d]+[届次轮期版]|首[届次轮]|[上下前]一?[届次轮]|本[届次轮]")
@@ -108,7 +112,10 @@ def kin(earlier: str, later: str) -> bool:
     """Two terms of a kind that stands in for another wherever it sits in a question: ordinals, years, places."""
     if ORDINAL.match(earlier) and ORDINAL.match(later) or YEAR.match(earlier) and YEAR.match(later):
         return earlier != later
-    return earlier != later and bool(HAN.search(earlier) and HAN.search(later)) and place_name(earlier) and place_name(later)
+    return (
+        earlier != later and bool(HAN.search(earlier) and HAN.search(later))
+        and place_name(earlier) and place_name(later)
+    )
 
 
 @lru_cache(maxsize=4096)
@@ -164,7 +171,8 @@ def replace_once(text: str, old: str, new: str) -> str:
 
 
 def swap_ordinal(text: str, phrase: str) -> tuple[str, str | None]:
-    """The text with its first ordinal ("第二届", "首届") put in place of the phrase's ("下一届"), and the one replaced."""
+    """The text with its first ordinal ("第二届", "首届") put in place of the phrase's ("下一届"), and the one
+    replaced."""
     new, old = ORDINAL_TEXT.search(phrase), ORDINAL_TEXT.search(text)
     if new is None or old is None or new.group() == old.group():
         return text, None
@@ -252,7 +260,9 @@ def refer_back(previous: str, question: str, terms: Terms) -> Resolved:
     """The question without its reference words ("它的", "这个", "会上"), with the previous question's subject
     keywords it lacks put before it."""
     own = set(terms(question))
-    carried = widest(t for t in subject_terms(previous, question, terms) if t not in own and t not in normalize(question))
+    carried = widest(
+        t for t in subject_terms(previous, question, terms) if t not in own and t not in normalize(question)
+    )
     bare = REFERENCE_WORDS.sub("", normalize(question)).strip() or question
     if not carried:
         return Resolved(question, question, previous=previous, bare=bare)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 
 
-def reciprocal_rank_fusion(rankings: Sequence[Sequence[Hashable]], k: int = 60, weights: Sequence[float] | None = None) -> list[tuple[Hashable, float]]:
+def reciprocal_rank_fusion(
+    rankings: Sequence[Sequence[Hashable]], k: int = 60, weights: Sequence[float] | None = None,
+) -> list[tuple[Hashable, float]]:
     """Reciprocal-rank fusion (Cormack, Clarke and Büttcher, SIGIR 2009).
 
     Each item scores sum(weight / (k + rank)) over the rankings it appears in,

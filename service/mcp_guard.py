@@ -77,7 +77,9 @@ class SessionGuard:
         limit = self.settings.mcp_sessions_per_client
         if len(self.by_client.get(client, ())) + self.pending[client] >= limit:
             retry = str(max(1, round(self.settings.mcp_unused_session_seconds)))
-            await respond(send, 429, f"too many open MCP sessions from this address (at most {limit})", {"retry-after": retry})
+            await respond(
+                send, 429, f"too many open MCP sessions from this address (at most {limit})", {"retry-after": retry},
+            )
             return
         self.pending[client] += 1
 

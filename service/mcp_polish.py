@@ -28,7 +28,10 @@ def argument_error(tool: str, error: ValidationError) -> str:
     for e in error.errors(include_url=False):
         where = ".".join(str(p) for p in e.get("loc", ())) or "arguments"
         given = e.get("input")
-        shown = f" (got {given!r})" if isinstance(given, int | float | bool) or (isinstance(given, str) and len(given) <= 40) else ""
+        shown = (
+            f" (got {given!r})"
+            if isinstance(given, int | float | bool) or (isinstance(given, str) and len(given) <= 40) else ""
+        )
         problems.append(f"{where}: {e.get('msg', 'invalid')}{shown}")
     return f"invalid arguments for {tool}: " + "; ".join(problems)
 
@@ -69,17 +72,24 @@ def add_templates(server: MCPServer, asker_of: Callable[[], Asker | None]) -> No
             raise ResourceError(f"no document {doc_id!r}; list_documents gives the ids")
         return texts[doc_id]
 
-    @server.resource("govqa://documents/{doc_id}", name="document", title="A document's full text", mime_type="text/plain")
+    @server.resource(
+        "govqa://documents/{doc_id}", name="document", title="A document's full text", mime_type="text/plain",
+    )
     def document(doc_id: str) -> str:
         """The exact text of a document, by its id (from list_documents)."""
         return text_of(doc_id)
 
-    @server.resource("govqa://documents/{doc_id}/range/{start}/{end}", name="document_range", title="A range of a document", mime_type="text/plain")
+    @server.resource(
+        "govqa://documents/{doc_id}/range/{start}/{end}", name="document_range", title="A range of a document",
+        mime_type="text/plain",
+    )
     def document_range(doc_id: str, start: str, end: str) -> str:
         """The exact text between two character offsets of a document (a citation's start and end)."""
         text = text_of(doc_id)
         if not (start.isdigit() and end.isdigit() and int(start) <= int(end) <= len(text)):
-            raise ResourceError(f"need whole numbers 0 <= start <= end <= {len(text)}, got start={start!r}, end={end!r}")
+            raise ResourceError(
+                f"need whole numbers 0 <= start <= end <= {len(text)}, got start={start!r}, end={end!r}",
+            )
         return text[int(start):int(end)]
 
     @server.resource("govqa://passages/{chunk_id}", name="passage", title="A passage", mime_type="text/plain")

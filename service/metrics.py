@@ -26,7 +26,9 @@ class AskerCollector:
             return
         backend = asker.retriever.backend
         info = InfoMetricFamily("govqa_index", "the index being served")
-        info.add_metric([], {"version": backend.version, "model": str(backend.manifest.get("model", {}).get("name", ""))})
+        info.add_metric(
+            [], {"version": backend.version, "model": str(backend.manifest.get("model", {}).get("name", ""))},
+        )
         yield info
         yield GaugeMetricFamily("govqa_index_chunks", "passages in the served index", value=len(backend.chunks))
         cache = CounterMetricFamily("govqa_answer_cache", "answer-cache lookups by result", labels=["result"])
@@ -38,4 +40,6 @@ class AskerCollector:
 def install_metrics(app: FastAPI) -> None:
     registry = CollectorRegistry()
     registry.register(AskerCollector(lambda: getattr(app.state, "asker", None)))
-    Instrumentator(registry=registry, excluded_handlers=["/metrics"]).instrument(app).expose(app, include_in_schema=False)
+    Instrumentator(registry=registry, excluded_handlers=["/metrics"]).instrument(app).expose(
+        app, include_in_schema=False,
+    )

@@ -84,7 +84,8 @@ class People:
         """A question naming an author gets the name's own tokens: the segmenter may join a name's last
         part to the next word ("莉安托涅特·蔡向联合国" gives 蔡向, and the byline has 蔡)."""
         added = tuple(dict.fromkeys(
-            t for name, tokens in self.dotted.items() if name in query.normalized for t in tokens if t not in query.tokens
+            t for name, tokens in self.dotted.items() if name in query.normalized
+            for t in tokens if t not in query.tokens
         ))
         return replace(query, tokens=query.tokens + added) if added else query
 

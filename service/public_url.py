@@ -15,5 +15,6 @@ def public_base_url(request: Request) -> str:
     server = request.scope.get("server")
     host, port = (server[0], server[1]) if server else (settings.host, settings.port)
     host = f"[{host}]" if ":" in str(host) else host
-    scheme = "https" if request.scope.get("scheme") == "https" else "http"  # set from X-Forwarded-Proto only for trusted proxies
+    # set from X-Forwarded-Proto only for trusted proxies
+    scheme = "https" if request.scope.get("scheme") == "https" else "http"
     return f"{scheme}://{host}:{port}/"

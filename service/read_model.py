@@ -37,7 +37,9 @@ def documents(backend: SearchBackend) -> DocumentsOut:
 
 def document(backend: SearchBackend, doc_id: str) -> DocumentOut:
     known_document(backend, doc_id)
-    return document_out(backend.documents[doc_id], backend.texts[doc_id], sum(c.doc_id == doc_id for c in backend.chunks))
+    return document_out(
+        backend.documents[doc_id], backend.texts[doc_id], sum(c.doc_id == doc_id for c in backend.chunks),
+    )
 
 
 def text_range(backend: SearchBackend, doc_id: str, start: int = 0, end: int | None = None) -> DocumentTextOut:
@@ -62,7 +64,7 @@ def passage(backend: SearchBackend, chunk_id: str) -> PassageRecordOut:
         return backend.chunks[at].chunk_id if inside else None
 
     return PassageRecordOut(
-        chunk_id=chunk.chunk_id, doc_id=chunk.doc_id, title=meta.title, section=" / ".join(chunk.section), author=chunk.author,
-        text=chunk.text, start=chunk.start, end=chunk.end, url=meta.url,
+        chunk_id=chunk.chunk_id, doc_id=chunk.doc_id, title=meta.title, section=" / ".join(chunk.section),
+        author=chunk.author, text=chunk.text, start=chunk.start, end=chunk.end, url=meta.url,
         previous_id=neighbour(position - 1), next_id=neighbour(position + 1),
     )

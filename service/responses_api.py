@@ -44,8 +44,12 @@ router = APIRouter(route_class=chat_router.route_class, tags=["OpenAI-compatible
 class ResponsesRequest(BaseModel):
     """OpenAI's Responses request; parameters govqa has no use for (instructions, tools, temperature, …) are ignored."""
 
-    model: str = Field(description="`govqa` or a name in GOVQA_MODEL_ALIASES; any other is a 404 model_not_found", examples=["govqa"])
-    input: str | list[dict[str, Any]] = Field(description="the question, or a list of messages whose last user message is the question")
+    model: str = Field(
+        description="`govqa` or a name in GOVQA_MODEL_ALIASES; any other is a 404 model_not_found", examples=["govqa"],
+    )
+    input: str | list[dict[str, Any]] = Field(
+        description="the question, or a list of messages whose last user message is the question",
+    )
     stream: bool = False
 
 
@@ -108,8 +112,12 @@ class ResponseOut(BaseModel):
     temperature: None = None
     top_p: None = None
     usage: ResponseUsage | None = None
-    citations: list[Citation] = Field(default_factory=list, description="the passages behind the answer, numbered as its [n] markers")
-    followup: ConversationOut | None = Field(None, description="when the question was read with the earlier user messages")
+    citations: list[Citation] = Field(
+        default_factory=list, description="the passages behind the answer, numbered as its [n] markers",
+    )
+    followup: ConversationOut | None = Field(
+        None, description="when the question was read with the earlier user messages",
+    )
 
 
 def messages_of(value: str | list[dict[str, Any]]) -> list[ChatMessage]:
@@ -121,10 +129,15 @@ def messages_of(value: str | list[dict[str, Any]]) -> list[ChatMessage]:
         role, content = item.get("role"), item.get("content")
         if role is None:
             continue
-        if not isinstance(role, str) or not (content is None or isinstance(content, str) or isinstance(content, list)):
-            raise OpenAIError(400, "each input message needs a role and a string or a list of content parts", param=f"input.{at}")
+        if not isinstance(role, str) or not (
+            content is None or isinstance(content, str) or isinstance(content, list)
+        ):
+            raise OpenAIError(
+                400, "each input message needs a role and a string or a list of content parts", param=f"input.{at}",
+            )
         parts = content if not isinstance(content, list) else [
-            {"type": "text", "text": p.get("text")} for p in content if isinstance(p, dict) and p.get("type") in ("input_text", "output_text", "text")
+            {"type": "text", "text": p.get("text")} for p in content
+            if isinstance(p, dict) and p.get("type") in ("input_text", "output_text", "text")
         ]
         messages.append(ChatMessage(role=role, content=parts))
     if not messages:
@@ -139,7 +152,9 @@ def annotations_of(text: str, citations: list[Citation]) -> list[UrlCitation]:
     for match in MARKER.finditer(text):
         cited = by_n.get(int(match.group(1)))
         if cited is not None:
-            found.append(UrlCitation(start_index=match.start(), end_index=match.end(), url=cited.link, title=cited.title))
+            found.append(
+                UrlCitation(start_index=match.start(), end_index=match.end(), url=cited.link, title=cited.title),
+            )
     for c in citations:
         at = text.find(c.link)
         if at >= 0:
@@ -157,17 +172,29 @@ def events(response: ResponseOut) -> Iterator[str]:
     def event(kind: str, **fields: object) -> str:
         nonlocal sequence
         sequence += 1
-        return f"event: {kind}\ndata: {json.dumps({'type': kind, 'sequence_number': sequence - 1, **fields}, ensure_ascii=False)}\n\n"
+        return (
+            f"event: {kind}\n"
+            f"data: {json.dumps({'type': kind, 'sequence_number': sequence - 1, **fields}, ensure_ascii=False)}\n\n"
+        )
 
-    pending = response.model_copy(update={"status": "in_progress", "output": [], "output_text": "", "usage": None}).model_dump(mode="json")
+    pending = response.model_copy(
+        update={"status": "in_progress", "output": [], "output_text": "", "usage": None},
+    ).model_dump(mode="json")
     yield event("response.created", response=pending)
     yield event("response.in_progress", response=pending)
     started = message.model_copy(update={"status": "in_progress", "content": []}).model_dump(mode="json")
     yield event("response.output_item.added", output_index=0, item=started)
-    yield event("response.content_part.added", item_id=message.id, output_index=0, content_index=0, part=OutputText(text="").model_dump(mode="json"))
+    yield event(
+        "response.content_part.added", item_id=message.id, output_index=0, content_index=0,
+        part=OutputText(text="").model_dump(mode="json"),
+    )
     for line in text.splitlines(keepends=True):
-        yield event("response.output_text.delta", item_id=message.id, output_index=0, content_index=0, delta=line, logprobs=[])
-    yield event("response.output_text.done", item_id=message.id, output_index=0, content_index=0, text=text, logprobs=[])
+        yield event(
+            "response.output_text.delta", item_id=message.id, output_index=0, content_index=0, delta=line, logprobs=[],
+        )
+    yield event(
+        "response.output_text.done", item_id=message.id, output_index=0, content_index=0, text=text, logprobs=[],
+    )
     part = message.content[0].model_dump(mode="json")
     yield event("response.content_part.done", item_id=message.id, output_index=0, content_index=0, part=part)
     yield event("response.output_item.done", output_index=0, item=message.model_dump(mode="json"))
@@ -175,7 +202,9 @@ def events(response: ResponseOut) -> Iterator[str]:
 
 
 @router.post("/v1/responses", response_model=ResponseOut, dependencies=[Depends(capacity)])
-async def responses(body: ResponsesRequest, request: Request, asker: Annotated[Asker, Depends(get_asker)]) -> ResponseOut | StreamingResponse:
+async def responses(
+    body: ResponsesRequest, request: Request, asker: Annotated[Asker, Depends(get_asker)],
+) -> ResponseOut | StreamingResponse:
     """govqa's cited answer as an OpenAI Response (streamed as its events when `stream` is true)."""
     check_model(request, body.model)
     messages = messages_of(body.input)
@@ -186,11 +215,18 @@ async def responses(body: ResponsesRequest, request: Request, asker: Annotated[A
     followup = conversation_out(resolved)
     text = conversation_note(followup) + answer_text(out, lambda p: links[p.n])
     used_in, used_out = count_all(m.text() for m in messages), count_tokens(text)
-    message = OutputMessage(id=f"msg_{uuid.uuid4().hex}", content=[OutputText(text=text, annotations=annotations_of(text, citations))])
+    message = OutputMessage(
+        id=f"msg_{uuid.uuid4().hex}", content=[OutputText(text=text, annotations=annotations_of(text, citations))],
+    )
     response = ResponseOut(
-        id=f"resp_{uuid.uuid4().hex}", created_at=int(time.time()), model=body.model, output=[message], output_text=text,
-        usage=ResponseUsage(input_tokens=used_in, output_tokens=used_out, total_tokens=used_in + used_out), citations=citations, followup=followup,
+        id=f"resp_{uuid.uuid4().hex}", created_at=int(time.time()), model=body.model, output=[message],
+        output_text=text,
+        usage=ResponseUsage(input_tokens=used_in, output_tokens=used_out, total_tokens=used_in + used_out),
+        citations=citations, followup=followup,
     )
     if body.stream:
-        return StreamingResponse(events(response), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        return StreamingResponse(
+            events(response), media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
     return response

@@ -64,7 +64,13 @@ class PassageOut(BaseModel):
     score: float = Field(description="fused relevance; passages by or about a person the question names rank first")
     highlights: list[SpanOut] = Field(default_factory=list, description="evidence sentences, as document offsets")
     url: str | None = None
-    display: str | None = Field(None, description="the text for reading, when it differs: links to nowhere ('[…](#)') read as their label; cite `text`, never this")
+    display: str | None = Field(
+        None,
+        description=(
+            "the text for reading, when it differs: links to nowhere ('[…](#)') read as their label; "
+            "cite `text`, never this"
+        ),
+    )
 
     @field_validator("author")
     @classmethod
@@ -79,22 +85,40 @@ class AnswerSentenceOut(BaseModel):
     start: int
     end: int
     passage: int = Field(description="the n of the passage it is cited to")
-    display: str | None = Field(None, description="the sentence for reading, when it differs from `text` (see PassageOut.display)")
-    context: bool = Field(False, description="quoted for what the next answer sentence refers back to (该公约, 这一机制 …), not as an answer itself")
+    display: str | None = Field(
+        None, description="the sentence for reading, when it differs from `text` (see PassageOut.display)",
+    )
+    context: bool = Field(
+        False,
+        description=(
+            "quoted for what the next answer sentence refers back to (该公约, 这一机制 …), not as an answer itself"
+        ),
+    )
 
 
 class AnswerOut(BaseModel):
     text: str = Field(description="quoted sentences, each followed by its citation marker [n]")
     sentences: list[AnswerSentenceOut]
-    confidence: float = Field(description="the answer scorer's probability that the quoted sentences answer the question")
+    confidence: float = Field(
+        description="the answer scorer's probability that the quoted sentences answer the question",
+    )
 
 
 class KeywordsOut(BaseModel):
     """What the keyword side searched for, so that a match can be explained."""
 
-    question: list[str] = Field(description="keyword tokens of the question itself, its scaffolding (请问, 是什么 …) left out")
-    translated: list[str] = Field(description="Chinese tokens for an English question's words (the index's lexicon) and the corpus's other spellings of names")
-    neighbours: list[str] = Field(description="corpus words nearest in meaning to question words the documents never use")
+    question: list[str] = Field(
+        description="keyword tokens of the question itself, its scaffolding (请问, 是什么 …) left out",
+    )
+    translated: list[str] = Field(
+        description=(
+            "Chinese tokens for an English question's words (the index's lexicon) and the corpus's other "
+            "spellings of names"
+        ),
+    )
+    neighbours: list[str] = Field(
+        description="corpus words nearest in meaning to question words the documents never use",
+    )
 
 
 class ConversationOut(BaseModel):
@@ -102,29 +126,56 @@ class ConversationOut(BaseModel):
 
     searched: str = Field(description="the question as it was searched and answered")
     carried: list[str] = Field(description="terms taken from the earlier questions")
-    replaced: list[str] = Field(default_factory=list, description="earlier terms the follow-up put something else in place of (第一届 for 第二届)")
-    documents: list[str] = Field(default_factory=list, description="for a question that refers back (它, 这部法案 …): the documents the question it refers to is answered from, which it was searched within")
+    replaced: list[str] = Field(
+        default_factory=list,
+        description="earlier terms the follow-up put something else in place of (第一届 for 第二届)",
+    )
+    documents: list[str] = Field(
+        default_factory=list,
+        description=(
+            "for a question that refers back (它, 这部法案 …): the documents the question it refers to is "
+            "answered from, which it was searched within"
+        ),
+    )
 
 
 class AskOut(BaseModel):
     question: str
     query_language: Language = Field(description="the question's script: zh-Hans, zh-Hant, en (Latin script) or und")
-    keywords: KeywordsOut | None = Field(None, description="the keyword tokens searched for: the question's own, translations and corpus-word neighbours")
+    keywords: KeywordsOut | None = Field(
+        None,
+        description=(
+            "the keyword tokens searched for: the question's own, translations and corpus-word neighbours"
+        ),
+    )
     answer: AnswerOut | None = Field(description="null when the documents do not answer the question")
     low_confidence: bool = Field(description="true when govqa abstained; the passages are the nearest it found")
-    confidence: float = Field(0.0, description="the probability that the best evidence answers the question; govqa abstains below its calibrated threshold")
+    confidence: float = Field(
+        0.0,
+        description=(
+            "the probability that the best evidence answers the question; govqa abstains below its calibrated "
+            "threshold"
+        ),
+    )
     abstain_reasons: list[str] = Field(default_factory=list, description="why govqa abstained, in sentences")
     passages: list[PassageOut]
     mode: str
     index_version: str
     took_ms: float
-    followup: ConversationOut | None = Field(None, description="when the question was read with the conversation before it (MCP ask's history)")
+    followup: ConversationOut | None = Field(
+        None, description="when the question was read with the conversation before it (MCP ask's history)",
+    )
 
 
 class SearchOut(BaseModel):
     query: str
     query_language: Language = Field(description="the query's script: zh-Hans, zh-Hant, en (Latin script) or und")
-    keywords: KeywordsOut | None = Field(None, description="the keyword tokens searched for: the question's own, translations and corpus-word neighbours")
+    keywords: KeywordsOut | None = Field(
+        None,
+        description=(
+            "the keyword tokens searched for: the question's own, translations and corpus-word neighbours"
+        ),
+    )
     mode: str
     passages: list[PassageOut]
     index_version: str
@@ -134,7 +185,9 @@ class SearchOut(BaseModel):
 class ErrorDetailOut(BaseModel):
     code: str = Field(description="machine-readable, e.g. invalid_request, not_found, payload_too_large, unavailable")
     message: str = Field(description="what went wrong, naming the field when one is invalid")
-    detail: list[dict] | str | None = Field(None, description="the individual validation errors, when there are several")
+    detail: list[dict] | str | None = Field(
+        None, description="the individual validation errors, when there are several",
+    )
 
 
 class ErrorOut(BaseModel):
@@ -146,7 +199,8 @@ class ErrorOut(BaseModel):
 ERROR_RESPONSES: dict[int | str, dict] = {
     status: {"model": ErrorOut, "description": description}
     for status, description in {
-        400: "the body cannot be read (not UTF-8)", 404: "unknown document or passage", 413: "body over 64 KiB", 422: "invalid input; the message names the field",
+        400: "the body cannot be read (not UTF-8)", 404: "unknown document or passage", 413: "body over 64 KiB",
+        422: "invalid input; the message names the field",
         503: "index not loaded yet, or too many questions in flight (see Retry-After)",
     }.items()
 }
@@ -217,8 +271,8 @@ def passage_out(p: Passage, extra_highlights: list[tuple[int, int]] = ()) -> Pas
     spans = sorted({(e.sentence.start, e.sentence.end) for e in p.evidence} | set(extra_highlights))
     return PassageOut(
         n=p.rank, chunk_id=c.chunk_id, doc_id=c.doc_id, title=p.title, section=" / ".join(c.section), author=c.author,
-        text=c.text, start=c.start, end=c.end, score=round(p.score, 6), highlights=[SpanOut(start=s, end=e) for s, e in spans], url=p.url,
-        display=display_or_none(c.text),
+        text=c.text, start=c.start, end=c.end, score=round(p.score, 6),
+        highlights=[SpanOut(start=s, end=e) for s, e in spans], url=p.url, display=display_or_none(c.text),
     )
 
 
@@ -247,14 +301,17 @@ def ask_out(result: AskResult) -> AskOut:
         for s in answer.sentences:
             cited.setdefault(s.passage, []).append((s.sentence.start, s.sentence.end))
             sentences.append(AnswerSentenceOut(
-                text=s.sentence.text, doc_id=s.sentence.doc_id, start=s.sentence.start, end=s.sentence.end, passage=s.passage, context=s.context,
-                display=display_or_none(s.sentence.text),
+                text=s.sentence.text, doc_id=s.sentence.doc_id, start=s.sentence.start, end=s.sentence.end,
+                passage=s.passage, context=s.context, display=display_or_none(s.sentence.text),
             ))
     return AskOut(
         question=result.question,
         query_language=query_language(result.question),
         keywords=keywords_out(result.query) if result.query else None,
-        answer=None if answer is None else AnswerOut(text=answer.text, sentences=sentences, confidence=answer.confidence),
+        answer=(
+            None if answer is None
+            else AnswerOut(text=answer.text, sentences=sentences, confidence=answer.confidence)
+        ),
         low_confidence=answer is None,
         confidence=result.verdict.confidence,
         abstain_reasons=list(result.verdict.problems),
@@ -269,7 +326,10 @@ def conversation_out(resolved: Resolved) -> ConversationOut | None:
     """What a conversation gave a question; None when it was asked as it is."""
     if not resolved.changed:
         return None
-    return ConversationOut(searched=resolved.question, carried=list(resolved.carried), replaced=list(resolved.replaced), documents=list(resolved.documents))
+    return ConversationOut(
+        searched=resolved.question, carried=list(resolved.carried), replaced=list(resolved.replaced),
+        documents=list(resolved.documents),
+    )
 
 
 def document_out(meta: DocumentMeta, text: str, chunks: int) -> DocumentOut:

@@ -89,7 +89,9 @@ def asked(url: str, api_key: str | None, request: Callable[[GovQA], BaseModel], 
 
 
 def ask(url: str, settings: Settings, question: str, k: int, mode: Mode | None, doc_ids: list[str] | None) -> AskOut:
-    return asked(url, settings.api_key, lambda c: c.ask(question, top_k=k, mode=mode or settings.mode, doc_ids=doc_ids), AskOut)
+    return asked(
+        url, settings.api_key, lambda c: c.ask(question, top_k=k, mode=mode or settings.mode, doc_ids=doc_ids), AskOut,
+    )
 
 
 def search(url: str, settings: Settings, query: str, k: int, mode: Mode | None) -> SearchOut:

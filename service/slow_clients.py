@@ -97,7 +97,9 @@ class GuardedH11Protocol(H11Protocol):
         if phase is not None:
             self.phase_started = self.loop.time()
             self.body_received = 0
-            self.deadline = self.loop.call_later(self.header_timeout if phase == "head" else self.body_timeout, self.expire)
+            self.deadline = self.loop.call_later(
+                self.header_timeout if phase == "head" else self.body_timeout, self.expire,
+            )
 
     def stop(self) -> None:
         if self.deadline is not None:

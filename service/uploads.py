@@ -38,7 +38,9 @@ async def read_upload(request: Request) -> tuple[list[Upload], dict]:
     if too_large:
         raise HTTPException(413, detail=f"{', '.join(map(repr, too_large))}: over the upload limit of {limit} bytes")
     uploads = [Upload(await f.read(), f.filename or "") for f in files]
-    overrides: dict = {k: str(form[k]) for k in METADATA_FIELDS if isinstance(form.get(k), str) and str(form[k]).strip()}
+    overrides: dict = {
+        k: str(form[k]) for k in METADATA_FIELDS if isinstance(form.get(k), str) and str(form[k]).strip()
+    }
     authors = [str(a).strip() for a in form.getlist("authors") if isinstance(a, str) and a.strip()]
     if authors:
         overrides["authors"] = authors
@@ -51,7 +53,10 @@ async def extraction_slot(request: Request) -> AsyncIterator[None]:
     is single-threaded, so the counter needs no lock)."""
     state = request.app.state
     if state.extractions >= state.settings.extract_workers:
-        raise HTTPException(503, detail=f"busy: {state.extractions} uploads are being extracted, retry shortly", headers={"Retry-After": "5"})
+        raise HTTPException(
+            503, detail=f"busy: {state.extractions} uploads are being extracted, retry shortly",
+            headers={"Retry-After": "5"},
+        )
     state.extractions += 1
     try:
         yield

@@ -38,7 +38,10 @@ def deeply_nested_pdf(depth: int = 50_000) -> bytes:
     return pdf_of([
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+        (
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R"
+            b" /Resources << /Font << /F1 5 0 R >> >> >>"
+        ),
         stream(content),
         FONT,
     ])
@@ -50,7 +53,10 @@ def shared_stream_pdf(pages: int = 1999, stream_bytes: int = 256 * 1024) -> byte
     line = b"BT /F1 1 Tf 10 10 Td (a) Tj ET\n"
     content = line * (stream_bytes // len(line))
     kids = b" ".join(b"%d 0 R" % (5 + i) for i in range(pages))
-    page = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 3 0 R /Resources << /Font << /F1 4 0 R >> >> >>"
+    page = (
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 3 0 R"
+        b" /Resources << /Font << /F1 4 0 R >> >> >>"
+    )
     return pdf_of([
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [" + kids + b"] /Count %d >>" % pages,
@@ -67,12 +73,15 @@ def minimal_docx_parts(body_xml: bytes) -> dict[str, bytes]:
             b'<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
             b'<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
             b'<Default Extension="xml" ContentType="application/xml"/>'
-            b'<Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/>'
+            b'<Override PartName="/word/document.xml"'
+            b' ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/>'
             b"</Types>"
         ),
         "_rels/.rels": (
             b'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-            b'<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/>'
+            b'<Relationship Id="rId1"'
+            b' Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"'
+            b' Target="word/document.xml"/>'
             b"</Relationships>"
         ),
         "word/document.xml": (
@@ -100,7 +109,9 @@ def forged_size_docx(inflated_bytes: int = 1 << 30, declared_bytes: int = 1000) 
         for name, data in parts.items():
             if name != "word/document.xml":
                 archive.writestr(name, data)
-    return append_raw_entry(buffer.getvalue(), "word/document.xml", deflated, declared_bytes, zlib.crc32(b"x" * declared_bytes))
+    return append_raw_entry(
+        buffer.getvalue(), "word/document.xml", deflated, declared_bytes, zlib.crc32(b"x" * declared_bytes)
+    )
 
 
 def append_raw_entry(archive: bytes, name: str, deflated: bytes, declared_size: int, crc: int) -> bytes:
@@ -124,7 +135,9 @@ def entry(out: bytearray, name: bytes, body: bytes, size: int, crc: int) -> byte
     """Write one local header and its data to `out`; return its central-directory record."""
     offset = len(out)
     out += struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, 0, 8, 0, 0, crc, len(body), size, len(name), 0) + name + body
-    return struct.pack("<4s6H3L5H2L", b"PK\x01\x02", 20, 20, 0, 8, 0, 0, crc, len(body), size, len(name), 0, 0, 0, 0, 0, offset) + name
+    return struct.pack(
+        "<4s6H3L5H2L", b"PK\x01\x02", 20, 20, 0, 8, 0, 0, crc, len(body), size, len(name), 0, 0, 0, 0, 0, offset
+    ) + name
 
 
 def sentence_flood(total_bytes: int = 1 << 20) -> bytes:

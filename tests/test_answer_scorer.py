@@ -14,7 +14,8 @@ import pytest
 from index.sentence_kinds import sentence_kinds
 from index.cleaning import is_caption
 from service.answer_features import (
-    SENTENCE_FEATURES, Words, conflicts, constraints, kind_features, kind_near, proximity, question_slot, slot_features, stating,
+    SENTENCE_FEATURES, Words, conflicts, constraints, kind_features, kind_near, proximity, question_slot, slot_features,
+    stating,
 )
 from service.answer_scorer import MODEL_FILE, AnswerScorer, Linear, choose
 from service.asking import Asker
@@ -22,9 +23,14 @@ from service.query import parse_query
 from service.settings import PROJECT_ROOT
 
 def test_a_sentence_holds_the_kinds_of_answer_it_states() -> None:
-    assert {"place", "time", "year", "month"} <= set(sentence_kinds("2024年5月14日,中美人工智能政府间对话首次会议在瑞士日内瓦举行。"))
+    assert {"place", "time", "year", "month"} <= set(
+        sentence_kinds("2024年5月14日,中美人工智能政府间对话首次会议在瑞士日内瓦举行。")
+    )
     assert "money" in sentence_kinds("违规企业最高可被处以3500万欧元罚款。")
-    assert "number" in sentence_kinds("该承诺由16家公司签署。") and "money" not in sentence_kinds("该承诺由16家公司签署。")
+    assert (
+        "number" in sentence_kinds("该承诺由16家公司签署。")
+        and "money" not in sentence_kinds("该承诺由16家公司签署。")
+    )
     assert "person" in sentence_kinds("美国总统拜登签署了行政命令。")
     assert "org" in sentence_kinds("欧洲委员会部长委员会通过了公约。")
     assert "definition" in sentence_kinds("所谓沙盒,是指在受控环境中测试新技术的机制。")
@@ -41,12 +47,14 @@ def test_kind_features_match_what_is_asked_against_what_is_held() -> None:
     missing = dict(zip(names, kind_features(where, ("time",))))
     assert missing["asks_place_holds"] == 0 and missing["asked_missing"] == 1
     when = dict(zip(names, kind_features(parse_query("公约哪一天开放签署？", list), ("time", "year"))))
-    assert when["asks_time_holds"] == 1 and when["asks_grain_holds"] == 0 and when["asked_missing"] == 1  # a year is not a day
+    # a year is not a day
+    assert when["asks_time_holds"] == 1 and when["asks_grain_holds"] == 0 and when["asked_missing"] == 1
 
 
 def test_proximity_and_constraints() -> None:
     assert proximity("首尔峰会的主题是安全", ("首尔", "峰会")) == 1.0
-    assert proximity("首尔在半岛的南方而峰会在北方", ("首尔", "峰会")) == pytest.approx(4 / 11)  # 4 matched characters over 11
+    # 4 matched characters over 11
+    assert proximity("首尔在半岛的南方而峰会在北方", ("首尔", "峰会")) == pytest.approx(4 / 11)
     assert proximity("首尔峰会", ("首尔",)) == 0.0  # one word has no distance
     assert constraints(parse_query("2025年巴黎峰会第二届会议有哪些国家签署了宣言", list)) == ["2025年", "第二届"]
     assert constraints(parse_query("When did the OECD adopt its principles in Paris?", list)) == ["oecd"]
@@ -58,7 +66,8 @@ def test_an_answer_of_the_asked_kind_must_stand_beside_the_words_it_answers_abou
     assert kind_near(chair, ["person"], ("主席",)) == 1.0
     far = "委员会于2022年设立。专家们随后开会讨论了许多与主席职位无关的议题。"
     assert kind_near(far, ["time"], ("主席",)) == 0.0  # the year is far from the word it would answer about
-    assert kind_near("2024年,委员会主席发言。", ["time"], ("2024", "主席")) == 0.0  # the question's own year answers nothing
+    # the question's own year answers nothing
+    assert kind_near("2024年,委员会主席发言。", ["time"], ("2024", "主席")) == 0.0
     assert kind_near(chair, [], ("主席",)) == 0.0
 
 
@@ -107,7 +116,9 @@ def test_choose_takes_the_best_and_close_companions_only() -> None:
 
 
 def fit_script():  # noqa: ANN201 - the module scripts/fit_answer_scorer.py
-    spec = importlib.util.spec_from_file_location("fit_answer_scorer", PROJECT_ROOT / "scripts" / "fit_answer_scorer.py")
+    spec = importlib.util.spec_from_file_location(
+        "fit_answer_scorer", PROJECT_ROOT / "scripts" / "fit_answer_scorer.py"
+    )
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
@@ -129,10 +140,14 @@ def test_the_shipped_model_is_what_the_refit_script_makes_from_its_table(tmp_pat
 
 def test_outside_questions_asked_of_a_training_corpus_join_its_training_sets() -> None:
     script = fit_script()
-    rows = [script.Row(name, "c", "q", "unanswerable", False, False, False, [], np.zeros((0, 1)), np.zeros(0, bool), np.zeros(0, int),
-                       np.zeros(0, int)) for name in ("corpus2", "offtopic.jsonl@corpus2", "offtopic.jsonl@corpus3")]
+    rows = [script.Row(name, "c", "q", "unanswerable", False, False, False, [], np.zeros((0, 1)), np.zeros(0, bool),
+                       np.zeros(0, int), np.zeros(0, int))
+            for name in ("corpus2", "offtopic.jsonl@corpus2", "offtopic.jsonl@corpus3")]
     assert script.with_outside_sets(rows, ["corpus2"]) == ["corpus2", "offtopic.jsonl@corpus2"]
-    assert script.is_outside("offtopic.jsonl@corpus3", ["offtopic.jsonl"]) and not script.is_outside("corpus3", ["offtopic.jsonl"])
+    assert (
+        script.is_outside("offtopic.jsonl@corpus3", ["offtopic.jsonl"])
+        and not script.is_outside("corpus3", ["offtopic.jsonl"])
+    )
 
 
 def test_the_scope_model_tells_questions_on_the_documents_from_chit_chat_on_every_corpus() -> None:
@@ -152,10 +167,10 @@ def test_the_scope_model_tells_questions_on_the_documents_from_chit_chat_on_ever
 
 def test_an_answer_is_never_surer_than_its_question_is_in_scope() -> None:
     shipped = AnswerScorer.load()
-    sure = Linear(shipped.answer.features, np.zeros(len(shipped.answer.features)), np.ones(len(shipped.answer.features)),
-                  np.zeros(len(shipped.answer.features)), 4.0)
-    doubtful = Linear(shipped.scope.features, np.zeros(len(shipped.scope.features)), np.ones(len(shipped.scope.features)),
-                      np.zeros(len(shipped.scope.features)), -2.0)
+    sure = Linear(shipped.answer.features, np.zeros(len(shipped.answer.features)),
+                  np.ones(len(shipped.answer.features)), np.zeros(len(shipped.answer.features)), 4.0)
+    doubtful = Linear(shipped.scope.features, np.zeros(len(shipped.scope.features)),
+                      np.ones(len(shipped.scope.features)), np.zeros(len(shipped.scope.features)), -2.0)
     scorer = AnswerScorer(shipped.sentence, sure, doubtful, 0.5)
     row = np.zeros(len(shipped.answer.features))
     assert scorer.answers(row) == pytest.approx(0.982, abs=1e-3)

@@ -35,7 +35,10 @@ def test_search_returns_cited_passages(base_url: str, retriever) -> None:
 
 @pytest.mark.parametrize(
     "params",
-    [{"q": ""}, {"q": "   "}, {"q": "\x1e"}, {"q": "\ufeff "}, {"q": "x" * 1001}, {"q": "问题", "k": 0}, {"q": "问题", "k": 1000}, {"q": "问题", "mode": "magic"}, {}],
+    [
+        {"q": ""}, {"q": "   "}, {"q": "\x1e"}, {"q": "\ufeff "}, {"q": "x" * 1001},
+        {"q": "问题", "k": 0}, {"q": "问题", "k": 1000}, {"q": "问题", "mode": "magic"}, {},
+    ],
 )
 def test_bad_search_input_is_422(base_url: str, params: dict) -> None:
     assert httpx.get(f"{base_url}/v1/search", params=params).status_code == 422
@@ -53,7 +56,9 @@ def test_raw_utf8_query_string_is_accepted(base_url: str) -> None:
     """curl sends `?q=首尔峰会…` unencoded; the server must read it as UTF-8."""
     host, port = base_url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=30) as conn:
-        conn.sendall("GET /v1/search?q=首尔峰会的主题是什么&k=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+        conn.sendall(
+            "GET /v1/search?q=首尔峰会的主题是什么&k=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode()
+        )
         raw = b""
         while chunk := conn.recv(65536):
             raw += chunk
@@ -93,7 +98,8 @@ def test_ask_restricted_to_a_document(base_url: str) -> None:
 
 @pytest.mark.parametrize(
     "body",
-    [{}, {"question": ""}, {"question": "  \n "}, {"question": "\x1e\u3000"}, {"question": "\ufeff"}, {"question": "x" * 1001}, {"question": "问题", "top_k": 0},
+    [{}, {"question": ""}, {"question": "  \n "}, {"question": "\x1e\u3000"}, {"question": "\ufeff"},
+     {"question": "x" * 1001}, {"question": "问题", "top_k": 0},
      {"question": "问题", "top_k": 21}, {"question": "问题", "mode": "magic"}, {"question": 5}],
 )
 def test_bad_ask_input_is_422(base_url: str, body: dict) -> None:
@@ -114,7 +120,9 @@ def test_unknown_doc_ids_are_404_and_named(base_url: str) -> None:
 
 
 def test_a_body_that_is_not_utf8_is_400_in_the_error_shape(base_url: str) -> None:
-    response = httpx.post(f"{base_url}/v1/ask", content=b'{"question": "\xff\xfe"}', headers={"content-type": "application/json"})
+    response = httpx.post(
+        f"{base_url}/v1/ask", content=b'{"question": "\xff\xfe"}', headers={"content-type": "application/json"}
+    )
     assert response.status_code == 400 and response.json()["error"]["code"] == "bad_request"
 
 
@@ -141,7 +149,9 @@ def test_document_errors(base_url: str) -> None:
     assert httpx.get(f"{base_url}/v1/documents/no-such-doc/text").status_code == 404
     doc = httpx.get(f"{base_url}/v1/documents").json()["documents"][0]
     assert httpx.get(f"{base_url}/v1/documents/{doc['doc_id']}/text", params={"start": 5, "end": 2}).status_code == 422
-    assert httpx.get(f"{base_url}/v1/documents/{doc['doc_id']}/text", params={"end": doc["chars"] + 1}).status_code == 422
+    assert httpx.get(
+        f"{base_url}/v1/documents/{doc['doc_id']}/text", params={"end": doc["chars"] + 1}
+    ).status_code == 422
     assert httpx.get(f"{base_url}/v1/documents/{doc['doc_id']}/text", params={"start": -1}).status_code == 422
 
 
@@ -177,7 +187,9 @@ def test_request_id_is_echoed_or_made(base_url: str) -> None:
 
 def test_passage_by_id_with_neighbours(base_url: str, retriever) -> None:
     chunks = retriever.backend.chunks
-    middle = next(i for i in range(1, len(chunks) - 1) if chunks[i - 1].doc_id == chunks[i].doc_id == chunks[i + 1].doc_id)
+    middle = next(
+        i for i in range(1, len(chunks) - 1) if chunks[i - 1].doc_id == chunks[i].doc_id == chunks[i + 1].doc_id
+    )
     body = httpx.get(f"{base_url}/v1/passages/{chunks[middle].chunk_id}").json()
     assert body["previous_id"] == chunks[middle - 1].chunk_id and body["next_id"] == chunks[middle + 1].chunk_id
     assert retriever.backend.texts[body["doc_id"]][body["start"]:body["end"]] == body["text"]
@@ -186,7 +198,10 @@ def test_passage_by_id_with_neighbours(base_url: str, retriever) -> None:
     assert httpx.get(f"{base_url}/v1/passages/no-such-passage").status_code == 404
 
 
-@pytest.mark.parametrize("doc_id", ["..%2F..%2Fetc%2Fpasswd", "%2e%2e", "..", "%2Fetc%2Fpasswd", "a%00b", "000_4a4f11ac61068251%2F..%2F..%2Fsecret"])
+@pytest.mark.parametrize(
+    "doc_id",
+    ["..%2F..%2Fetc%2Fpasswd", "%2e%2e", "..", "%2Fetc%2Fpasswd", "a%00b", "000_4a4f11ac61068251%2F..%2F..%2Fsecret"],
+)
 def test_path_like_document_ids_are_404(base_url: str, doc_id: str) -> None:
     for path in (f"/v1/documents/{doc_id}", f"/v1/documents/{doc_id}/text", f"/v1/passages/{doc_id}"):
         response = httpx.get(f"{base_url}{path}")
@@ -210,7 +225,9 @@ def test_overload_is_a_quick_503_not_a_timeout(settings: Settings, built_index) 
     questions = [f"人工智能治理的第{i}个问题是什么？" for i in range(24)]
     for url in serve(settings.model_copy(update={"max_in_flight": 1, "cache_size": 0})):
         with concurrent.futures.ThreadPoolExecutor(12) as pool:
-            responses = list(pool.map(lambda q: httpx.post(f"{url}/v1/ask", json={"question": q}, timeout=60), questions))
+            responses = list(
+                pool.map(lambda q: httpx.post(f"{url}/v1/ask", json={"question": q}, timeout=60), questions)
+            )
         statuses = {r.status_code for r in responses}
         assert statuses <= {200, 503} and 200 in statuses and 503 in statuses
         busy = next(r for r in responses if r.status_code == 503)
@@ -232,7 +249,9 @@ def test_sigterm_lets_requests_in_flight_finish(settings: Settings, built_index)
     the listen backlog when the socket closes is reset by the kernel, before govqa sees it.)"""
     port = free_port()
     env = {**os.environ, "GOVQA_INDEX_DIR": str(settings.index_dir), "GOVQA_PORT": str(port), "GOVQA_CACHE_SIZE": "0"}
-    server = subprocess.Popen([sys.executable, "-m", "service.cli", "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "service.cli", "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     url = f"http://127.0.0.1:{port}"
     outcomes: list[tuple[str, float]] = []
     try:
@@ -243,8 +262,12 @@ def test_sigterm_lets_requests_in_flight_finish(settings: Settings, built_index)
 
         def ask(n: int, client: httpx.Client) -> None:
             try:
-                response = client.post("/v1/ask", json={"question": f"人工智能安全峰会的第{n}项成果是什么？", "top_k": 20})
-                outcomes.append(("ok" if response.status_code == 200 else f"status {response.status_code}", time.monotonic()))
+                response = client.post(
+                    "/v1/ask", json={"question": f"人工智能安全峰会的第{n}项成果是什么？", "top_k": 20}
+                )
+                outcomes.append(
+                    ("ok" if response.status_code == 200 else f"status {response.status_code}", time.monotonic())
+                )
             except httpx.HTTPError as exc:
                 outcomes.append((type(exc).__name__, time.monotonic()))
 
@@ -270,7 +293,10 @@ def test_responses_report_the_question_language(base_url: str) -> None:
     traditional = httpx.post(f"{base_url}/v1/ask", json={"question": "首爾峰會的主題是什麼？"}).json()
     simplified = httpx.post(f"{base_url}/v1/ask", json={"question": "首尔峰会的主题是什么？"}).json()
     english = httpx.get(f"{base_url}/v1/search", params={"q": "What was the theme of the Seoul summit?"}).json()
-    assert (traditional["query_language"], simplified["query_language"], english["query_language"]) == ("zh-Hant", "zh-Hans", "en")
+    assert (
+        (traditional["query_language"], simplified["query_language"], english["query_language"])
+        == ("zh-Hant", "zh-Hans", "en")
+    )
     assert [p["chunk_id"] for p in traditional["passages"]] == [p["chunk_id"] for p in simplified["passages"]]
 
 
@@ -280,7 +306,9 @@ def test_every_passage_slices_back_from_the_documents_text_endpoint(base_url: st
     for p in body["passages"]:
         texts.setdefault(p["doc_id"], httpx.get(f"{base_url}/v1/documents/{p['doc_id']}/text").json()["text"])
         assert texts[p["doc_id"]][p["start"]:p["end"]] == p["text"]
-        ranged = httpx.get(f"{base_url}/v1/documents/{p['doc_id']}/text", params={"start": p["start"], "end": p["end"]}).json()
+        ranged = httpx.get(
+            f"{base_url}/v1/documents/{p['doc_id']}/text", params={"start": p["start"], "end": p["end"]}
+        ).json()
         assert ranged["text"] == p["text"]
         for h in p["highlights"]:
             assert p["start"] <= h["start"] < h["end"] <= p["end"]
@@ -289,7 +317,11 @@ def test_every_passage_slices_back_from_the_documents_text_endpoint(base_url: st
 
 
 def test_responses_show_the_keywords_searched_for(base_url: str) -> None:
-    english = httpx.post(f"{base_url}/v1/ask", json={"question": "What did the Seoul summit declaration say?"}).json()["keywords"]
+    english = httpx.post(
+        f"{base_url}/v1/ask", json={"question": "What did the Seoul summit declaration say?"}
+    ).json()["keywords"]
     assert "宣言" in english["translated"] and "seoul" in english["question"] and "宣言" not in english["question"]
-    unknown = httpx.get(f"{base_url}/v1/search", params={"q": "美国把防止核弹被擅自引爆的装置告诉了谁"}).json()["keywords"]
+    unknown = httpx.get(
+        f"{base_url}/v1/search", params={"q": "美国把防止核弹被擅自引爆的装置告诉了谁"}
+    ).json()["keywords"]
     assert "核武器" in unknown["neighbours"] and "核弹" in unknown["question"] and unknown["translated"] == []

@@ -76,7 +76,9 @@ class TooDeep(logging.Formatter):
 
 
 @pytest.mark.parametrize("handler_class", [BoundedHandler, logging.StreamHandler])
-def test_a_record_that_fails_to_format_is_dropped_not_printed(handler_class: type, capsys: pytest.CaptureFixture) -> None:
+def test_a_record_that_fails_to_format_is_dropped_not_printed(
+    handler_class: type, capsys: pytest.CaptureFixture,
+) -> None:
     handler = handler_class(io.StringIO())
     handler.setFormatter(TooDeep())
     logger = logging.getLogger(f"deep.{handler_class.__name__}")

@@ -41,10 +41,13 @@ def answer_markers(content: str) -> set[int]:
 
 
 def check_citations(base_url: str, content: str, citations: list[dict], texts: dict[str, str]) -> None:
-    """Every citation reads back exactly from the API's document text and from its link, and is listed in the content."""
+    """Every citation reads back exactly from the API's document text and from its link, and is listed in the
+    content."""
     assert [c["n"] for c in citations] == list(range(1, len(citations) + 1))
     for c in citations:
-        served = httpx.get(f"{base_url}/v1/documents/{c['doc_id']}/text", params={"start": c["start"], "end": c["end"]}).json()
+        served = httpx.get(
+            f"{base_url}/v1/documents/{c['doc_id']}/text", params={"start": c["start"], "end": c["end"]}
+        ).json()
         assert served["text"] == c["text"] == texts[c["doc_id"]][c["start"]:c["end"]]
         assert c["link"] == f"{base_url}/v1/passages/{c['chunk_id']}" and c["link"] in content
         assert httpx.get(c["link"]).json()["text"] == c["text"]
@@ -53,7 +56,10 @@ def check_citations(base_url: str, content: str, citations: list[dict], texts: d
 
 def test_a_cited_answer(client: openai.OpenAI, base_url: str, texts: dict[str, str]) -> None:
     completion = ask(client, SEOUL_QUESTION)
-    assert completion.object == "chat.completion" and completion.model == "govqa" and completion.id.startswith("chatcmpl-")
+    assert (
+        completion.object == "chat.completion" and completion.model == "govqa"
+        and completion.id.startswith("chatcmpl-")
+    )
     choice = completion.choices[0]
     assert choice.message.role == "assistant" and choice.finish_reason == "stop"
     content, citations = choice.message.content, completion.model_extra["citations"]
@@ -65,7 +71,8 @@ def test_a_cited_answer(client: openai.OpenAI, base_url: str, texts: dict[str, s
 
 
 def test_the_answer_is_quoted_source_text(client: openai.OpenAI, texts: dict[str, str]) -> None:
-    """Answer sentences are block-quoted exact slices of a cited passage, so a client cannot take them for instructions."""
+    """Answer sentences are block-quoted exact slices of a cited passage, so a client cannot take them for
+    instructions."""
     completion = ask(client, SEOUL_QUESTION)
     content, citations = completion.choices[0].message.content, completion.model_extra["citations"]
     quoted = [line for line in content.split("\nSources:")[0].splitlines() if line.startswith("> ")]
@@ -129,7 +136,8 @@ def test_unsupported_parameters_are_ignored(client: openai.OpenAI) -> None:
     tools = [{"type": "function", "function": {"name": "f", "parameters": {"type": "object", "properties": {}}}}]
     decorated = ask(
         client, SEOUL_QUESTION, temperature=0.2, top_p=0.5, max_tokens=3, n=1, seed=7, presence_penalty=1.0,
-        tools=tools, tool_choice="auto", user="someone", response_format={"type": "text"}, extra_body={"not_openai": True},
+        tools=tools, tool_choice="auto", user="someone", response_format={"type": "text"},
+        extra_body={"not_openai": True},
     )
     assert decorated.choices[0].message.content == plain
 
@@ -178,10 +186,19 @@ def test_no_key_is_needed_when_none_is_set(base_url: str) -> None:
 def test_the_bearer_key_is_enforced_when_set(settings: Settings, built_index) -> None:
     body = {"model": "govqa", "messages": [{"role": "user", "content": SEOUL_QUESTION}]}
     for url in serve(settings.model_copy(update={"api_key": "s3cret-key"})):
-        for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic s3cret-key"}, {"Authorization": "Bearer s3cret-ke"}):
-            for response in (httpx.post(f"{url}/v1/chat/completions", json=body, headers=headers), httpx.get(f"{url}/v1/models", headers=headers)):
+        for headers in (
+            {}, {"Authorization": "Bearer wrong"},
+            {"Authorization": "Basic s3cret-key"}, {"Authorization": "Bearer s3cret-ke"},
+        ):
+            for response in (
+                httpx.post(f"{url}/v1/chat/completions", json=body, headers=headers),
+                httpx.get(f"{url}/v1/models", headers=headers),
+            ):
                 assert response.status_code == 401, headers
-                assert set(response.json()["error"]) == OPENAI_ERROR_KEYS and response.json()["error"]["code"] == "invalid_api_key"
+                assert (
+                    set(response.json()["error"]) == OPENAI_ERROR_KEYS
+                    and response.json()["error"]["code"] == "invalid_api_key"
+                )
                 assert response.headers["www-authenticate"] == "Bearer"
         with pytest.raises(openai.AuthenticationError):
             openai.OpenAI(base_url=f"{url}/v1", api_key="wrong", max_retries=0).models.list()

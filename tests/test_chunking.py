@@ -62,7 +62,10 @@ def test_chunk_sizes_stay_in_bounds(chunked) -> None:
     assert sum(SETTINGS.min_chars <= s for s in all_sizes) / len(all_sizes) > 0.85
 
 
-BOILERPLATE = ["猜你喜欢", "往期回顾", "继续滑动看下一个", "向上滑动看下一个", "您可能也对以下帖子感兴趣", "研究所简介", "参考文献", "图源:", "查看原文"]
+BOILERPLATE = [
+    "猜你喜欢", "往期回顾", "继续滑动看下一个", "向上滑动看下一个", "您可能也对以下帖子感兴趣",
+    "研究所简介", "参考文献", "图源:", "查看原文",
+]
 
 
 def test_boilerplate_toc_and_page_headers_are_not_indexed(chunked) -> None:

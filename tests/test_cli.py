@@ -79,7 +79,8 @@ def test_eval_ingests_a_corpus_directory_and_reports_each_set(index_env, tmp_pat
     corpus = tmp_path / "tiny"
     (corpus / "docs").mkdir(parents=True)
     (corpus / "docs" / "accord.md").write_text(
-        "# 星河协议\n\n星河协议于2031年3月在里斯本签署，共有十二个国家加入。协议设立审查委员会，每年发布一份风险报告。\n",
+        "# 星河协议\n\n星河协议于2031年3月在里斯本签署，共有十二个国家加入。"
+        "协议设立审查委员会，每年发布一份风险报告。\n",
         encoding="utf-8",
     )
     (corpus / "docs" / "office.html").write_text(
@@ -88,12 +89,22 @@ def test_eval_ingests_a_corpus_directory_and_reports_each_set(index_env, tmp_pat
         encoding="utf-8",
     )
     rows = [
-        {"id": "t1", "question": "星河协议在哪里签署？", "type": "factoid", "answers": [{"doc": "accord.md", "span": "在里斯本签署"}]},
-        {"id": "t2", "question": "监管办公室设在哪里？", "type": "factoid", "answers": [{"doc": "office.html", "span": "监管办公室设在维也纳"}]},
+        {
+            "id": "t1", "question": "星河协议在哪里签署？", "type": "factoid",
+            "answers": [{"doc": "accord.md", "span": "在里斯本签署"}],
+        },
+        {
+            "id": "t2", "question": "监管办公室设在哪里？", "type": "factoid",
+            "answers": [{"doc": "office.html", "span": "监管办公室设在维也纳"}],
+        },
     ]
-    (corpus / "questions.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    (corpus / "questions.jsonl").write_text(
+        "\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8"
+    )
     out = tmp_path / "run.json"
-    result = runner.invoke(app, ["eval", str(corpus), str(corpus), "--scratch", str(tmp_path / "scratch"), "--json", str(out)])
+    result = runner.invoke(
+        app, ["eval", str(corpus), str(corpus), "--scratch", str(tmp_path / "scratch"), "--json", str(out)]
+    )
     assert result.exit_code == 0, result.output
     assert "tiny (" in result.output and "macro average over 2 sets" in result.output
     report = json.loads(out.read_text(encoding="utf-8"))
@@ -102,7 +113,9 @@ def test_eval_ingests_a_corpus_directory_and_reports_each_set(index_env, tmp_pat
     assert len(list((tmp_path / "scratch").iterdir())) == 1  # the second pass reused the scratch index
 
 
-def test_an_empty_question_is_a_usage_error_before_anything_loads(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_an_empty_question_is_a_usage_error_before_anything_loads(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+) -> None:
     monkeypatch.setenv("GOVQA_INDEX_DIR", str(tmp_path / "nothing"))  # loading would exit 1
     for command in ("ask", "search"):
         result = runner.invoke(app, [command, " \t "])
@@ -124,7 +137,10 @@ def test_ask_and_search_use_a_running_server(base_url: str, monkeypatch: pytest.
         result = runner.invoke(app, ["ask", question, "-k", "3", "--json", *args])
         assert result.exit_code == 0, result.output
         body = json.loads(result.stdout)
-        assert body["answer"] == expected["answer"] and [p["chunk_id"] for p in body["passages"]] == [p["chunk_id"] for p in expected["passages"]]
+        assert (
+            body["answer"] == expected["answer"]
+            and [p["chunk_id"] for p in body["passages"]] == [p["chunk_id"] for p in expected["passages"]]
+        )
         monkeypatch.delenv("GOVQA_URL", raising=False)
     found = runner.invoke(app, ["search", "首尔峰会", "-k", "2", "--json", "--url", base_url])
     assert found.exit_code == 0 and len(json.loads(found.stdout)) == 2
@@ -132,7 +148,9 @@ def test_ask_and_search_use_a_running_server(base_url: str, monkeypatch: pytest.
     assert local.exit_code == 1 and "govqa build" in local.output, "--local never asks the server"
 
 
-def test_a_server_serving_another_index_is_not_asked_unless_named(base_url: str, index_env, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_a_server_serving_another_index_is_not_asked_unless_named(
+    base_url: str, index_env, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+) -> None:
     from index.store import current_version
 
     other = tmp_path / "other"
@@ -164,14 +182,21 @@ def test_govqa_serve_reads_a_raw_utf8_query_string(built_index: Path) -> None:
 
     port = free_port()
     env = {**os.environ, "GOVQA_INDEX_DIR": str(built_index), "GOVQA_PORT": str(port)}
-    server = subprocess.Popen([sys.executable, "-m", "service.cli", "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "service.cli", "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     reply = b""
     try:
         deadline = time.time() + 120
         while time.time() < deadline and server.poll() is None:
             try:
                 with socket.create_connection(("127.0.0.1", port), timeout=1) as conn:
-                    conn.sendall("GET /v1/search?q=首尔峰会的主题是什么&k=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+                    conn.sendall(
+                        (
+                            "GET /v1/search?q=首尔峰会的主题是什么&k=1 HTTP/1.1\r\n"
+                            "Host: x\r\nConnection: close\r\n\r\n"
+                        ).encode()
+                    )
                     reply = b"".join(iter(lambda: conn.recv(65536), b""))
                 if not reply.startswith(b"HTTP/1.1 503"):
                     break

@@ -19,13 +19,20 @@ def texts(corpus_documents) -> dict[str, str]:
 def test_the_client_asks_searches_and_reads(base_url: str, texts: dict[str, str]) -> None:
     with GovQA(base_url) as govqa:
         answered = govqa.ask(QUESTION, top_k=3)
-        assert answered.answer is not None and "安全、创新、包容" in answered.answer.text and len(answered.passages) == 3
+        assert (
+            answered.answer is not None and "安全、创新、包容" in answered.answer.text
+            and len(answered.passages) == 3
+        )
         for s in answered.answer.sentences:
             assert texts[s.doc_id][s.start:s.end] == s.text
         found = govqa.search(QUESTION, k=4, doc_ids=[SEOUL])
         assert len(found.passages) == 4 and {p.doc_id for p in found.passages} == {SEOUL}
         first = found.passages[0]
-        assert govqa.document_text(first.doc_id, first.start, first.end) == first.text == texts[SEOUL][first.start:first.end]
+        assert (
+            govqa.document_text(first.doc_id, first.start, first.end)
+            == first.text
+            == texts[SEOUL][first.start:first.end]
+        )
         assert govqa.passage(first.chunk_id).text == first.text
         assert {d.doc_id for d in govqa.documents()} == set(texts)
         assert govqa.ask("欧盟人工智能办公室的首任主任是谁？").answer is None

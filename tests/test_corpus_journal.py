@@ -93,7 +93,9 @@ def fresh(template: Path, where: Path) -> tuple[Path, Path]:
     return where / "corpus", where / "index"
 
 
-def change(corpus: Path, root: Path, op: str, kill_at: int, doc_ids: list[str] | None = None) -> subprocess.CompletedProcess:
+def change(
+    corpus: Path, root: Path, op: str, kill_at: int, doc_ids: list[str] | None = None,
+) -> subprocess.CompletedProcess:
     script = PRELUDE + CHANGE.format(tests=str(TESTS), new=NEW)
     command = [sys.executable, "-c", script, str(corpus), str(root), op, str(kill_at), ",".join(doc_ids or [])]
     return subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120, check=False)
@@ -199,37 +201,51 @@ def killed(*args, **kwargs):
 
 os.rename = killed
 settings = Settings(corpus=Path(sys.argv[1]), index_dir=Path(sys.argv[2]))
-CorpusUpdater(settings.corpus, settings.index_dir, make_embedder(settings)).add([Upload(sys.argv[3].encode(), "stuck.txt")])
+CorpusUpdater(settings.corpus, settings.index_dir, make_embedder(settings)).add(\
+[Upload(sys.argv[3].encode(), "stuck.txt")])
 """
 
 
 @pytest.fixture()
-def killed_mid_add(tmp_path: Path, settings: Settings, built_index: Path, glosses: Path) -> Iterator[tuple[Settings, str]]:
+def killed_mid_add(
+    tmp_path: Path, settings: Settings, built_index: Path, glosses: Path,
+) -> Iterator[tuple[Settings, str]]:
     shutil.copytree(settings.corpus, tmp_path / "corpus")
     shutil.copytree(built_index, tmp_path / "index")
-    living = settings.model_copy(update={"corpus": tmp_path / "corpus", "index_dir": tmp_path / "index", "admin_key": "k", "reload_seconds": 0})
+    living = settings.model_copy(
+        update={"corpus": tmp_path / "corpus", "index_dir": tmp_path / "index", "admin_key": "k", "reload_seconds": 0}
+    )
     text = "谷神星议会讨论了小行星带的算力配额制度，并决定每年公布一次配额使用情况。"
-    done = subprocess.run([sys.executable, "-c", glosses_prelude(glosses) + KILL_BEFORE_PUBLISH, str(living.corpus), str(living.index_dir), text],
+    done = subprocess.run([sys.executable, "-c", glosses_prelude(glosses) + KILL_BEFORE_PUBLISH, str(living.corpus),
+                           str(living.index_dir), text],
                           cwd=PROJECT_ROOT, capture_output=True, timeout=300, check=False)
     assert done.returncode == -9, done.stderr
     assert (living.corpus / JOURNAL_FILE).exists() and len(list(living.corpus.glob("doc_*.txt"))) == 1
     yield living, text
 
 
-def test_a_server_started_after_a_killed_add_serves_what_is_on_disk_and_the_upload_works_again(killed_mid_add, tmp_path: Path) -> None:
+def test_a_server_started_after_a_killed_add_serves_what_is_on_disk_and_the_upload_works_again(
+    killed_mid_add, tmp_path: Path,
+) -> None:
     living, text = killed_mid_add
     for url, _ in serve_process(living, tmp_path / "server.log"):
         listed = {d["doc_id"] for d in httpx.get(f"{url}/v1/documents").json()["documents"]}
         on_disk = {d.doc_id for d in load_corpus(living.corpus)}
         assert listed == on_disk and len(listed) == 5
         auth = {"authorization": "Bearer k"}
-        first = httpx.post(f"{url}/v1/documents", files={"file": ("stuck.txt", text.encode())}, headers=auth, timeout=300)
+        first = httpx.post(
+            f"{url}/v1/documents", files={"file": ("stuck.txt", text.encode())}, headers=auth, timeout=300
+        )
         assert first.status_code == 201, first.text
         assert len(first.json()["added"]) == 1
-        again = httpx.post(f"{url}/v1/documents", files={"file": ("stuck.txt", text.encode())}, headers=auth, timeout=300)
+        again = httpx.post(
+            f"{url}/v1/documents", files={"file": ("stuck.txt", text.encode())}, headers=auth, timeout=300
+        )
         assert again.status_code == 409
         doc_id = first.json()["added"][0]["doc_id"]
         assert httpx.delete(f"{url}/v1/documents/{doc_id}", headers=auth, timeout=300).status_code == 200
         assert httpx.delete(f"{url}/v1/documents/{doc_id}", headers=auth, timeout=300).status_code == 404
     log = (tmp_path / "server.log").read_text(errors="replace")
-    assert any("rolled back" in json.loads(line).get("message", "") for line in log.splitlines() if line.startswith("{"))
+    assert any(
+        "rolled back" in json.loads(line).get("message", "") for line in log.splitlines() if line.startswith("{")
+    )

@@ -38,7 +38,9 @@ def copy_of(settings: Settings, built_index: Path, where: Path, index_root: Path
     shutil.copytree(settings.corpus, where / "corpus")
     root = index_root or where / "index"
     shutil.copytree(built_index, root, dirs_exist_ok=True)
-    return settings.model_copy(update={"corpus": where / "corpus", "index_dir": root, "admin_key": "k", "reload_seconds": 0})
+    return settings.model_copy(
+        update={"corpus": where / "corpus", "index_dir": root, "admin_key": "k", "reload_seconds": 0}
+    )
 
 
 def serves_seoul(settings: Settings, embedder) -> str:  # noqa: ANN001
@@ -50,10 +52,14 @@ def serves_seoul(settings: Settings, embedder) -> str:  # noqa: ANN001
     return backend.version
 
 
-def test_rebuilds_killed_at_random_points_leave_a_complete_verified_index(tmp_path: Path, settings: Settings, built_index: Path, embedder,
-                                                                         glosses: Path) -> None:
+def test_rebuilds_killed_at_random_points_leave_a_complete_verified_index(
+    tmp_path: Path, settings: Settings, built_index: Path, embedder, glosses: Path,
+) -> None:
     living = copy_of(settings, built_index, tmp_path)
-    command = [sys.executable, "-c", glosses_prelude(glosses) + REBUILD, str(living.corpus), str(living.index_dir), living.model]
+    command = [
+        sys.executable, "-c", glosses_prelude(glosses) + REBUILD,
+        str(living.corpus), str(living.index_dir), living.model,
+    ]
     started = time.perf_counter()
     subprocess.run(command, cwd=PROJECT_ROOT, check=True, capture_output=True, timeout=300)
     duration = time.perf_counter() - started
@@ -74,8 +80,10 @@ def test_rebuilds_killed_at_random_points_leave_a_complete_verified_index(tmp_pa
     assert mid_write >= KILLS // 6, f"too few kills landed while writing (seed {seed})"
 
 
-def test_a_failing_write_leaves_index_and_corpus_as_they_were(tmp_path: Path, settings: Settings, built_index: Path, embedder,
-                                                             monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+def test_a_failing_write_leaves_index_and_corpus_as_they_were(
+    tmp_path: Path, settings: Settings, built_index: Path, embedder,
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+) -> None:
     living = copy_of(settings, built_index, tmp_path)
     before, listing = store.current_version(living.index_dir), sorted(os.listdir(living.corpus))
     metadata = (living.corpus / "metadata.json").read_bytes()
@@ -97,11 +105,15 @@ def test_a_failing_write_leaves_index_and_corpus_as_they_were(tmp_path: Path, se
 
 def tmpfs(path: Path, size_bytes: int) -> bool:
     path.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size_bytes}", "tmpfs", str(path)], capture_output=True, check=False)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size_bytes}", "tmpfs", str(path)], capture_output=True, check=False
+    )
     return done.returncode == 0
 
 
-def test_a_full_file_system_fails_the_upload_and_the_old_index_keeps_serving(tmp_path: Path, settings: Settings, built_index: Path) -> None:
+def test_a_full_file_system_fails_the_upload_and_the_old_index_keeps_serving(
+    tmp_path: Path, settings: Settings, built_index: Path,
+) -> None:
     used = sum(f.stat().st_size for f in built_index.rglob("*") if f.is_file())
     mount = tmp_path / "small"
     if not tmpfs(mount, used + 2 * 1024 * 1024):
@@ -112,7 +124,9 @@ def test_a_full_file_system_fails_the_upload_and_the_old_index_keeps_serving(tmp
             wait_ready(url)
             before = httpx.get(f"{url}/readyz").json()["index_version"]
             files = {"file": ("ceres.txt", "谷神星议会讨论了小行星带的算力配额制度。".encode())}
-            response = httpx.post(f"{url}/v1/documents", files=files, headers={"authorization": "Bearer k"}, timeout=120)
+            response = httpx.post(
+                f"{url}/v1/documents", files=files, headers={"authorization": "Bearer k"}, timeout=120
+            )
             assert response.status_code == 507, response.text
             assert "nothing changed" in response.json()["error"]["message"]
             assert httpx.get(f"{url}/readyz").json()["index_version"] == before

@@ -38,8 +38,13 @@ def retrieve(base_url: str, body: dict, headers: dict | None = None, path: str =
     return httpx.post(f"{base_url}{path}", json=body, headers=AUTH if headers is None else headers, timeout=60)
 
 
-def body(query: str = QUESTION, knowledge_id: str = "all", top_k: int = 5, score_threshold: float = 0.0, **extra: object) -> dict:
-    return {"knowledge_id": knowledge_id, "query": query, "retrieval_setting": {"top_k": top_k, "score_threshold": score_threshold}, **extra}
+def body(
+    query: str = QUESTION, knowledge_id: str = "all", top_k: int = 5, score_threshold: float = 0.0, **extra: object,
+) -> dict:
+    return {
+        "knowledge_id": knowledge_id, "query": query,
+        "retrieval_setting": {"top_k": top_k, "score_threshold": score_threshold}, **extra,
+    }
 
 
 @pytest.mark.parametrize("path", ["/retrieval", "/v1/dify/retrieval"])
@@ -50,7 +55,10 @@ def test_records_follow_the_contract(base_url: str, texts: dict[str, str], path:
     assert set(payload) == {"records"} and 1 <= len(payload["records"]) <= 3
     for record in payload["records"]:
         assert set(record) == {"content", "score", "title", "metadata"}
-        assert isinstance(record["content"], str) and isinstance(record["title"], str) and isinstance(record["metadata"], dict)
+        assert (
+            isinstance(record["content"], str) and isinstance(record["title"], str)
+            and isinstance(record["metadata"], dict)
+        )
         assert isinstance(record["score"], float) and 0.0 <= record["score"] <= 1.0
         meta = record["metadata"]
         assert {"doc_id", "start", "end", "section", "url", "chunk_id"} <= set(meta)
@@ -73,13 +81,17 @@ def test_knowledge_id_is_all_or_a_document(base_url: str) -> None:
     one = retrieve(base_url, body("人工智能安全", knowledge_id=SEOUL, top_k=5)).json()["records"]
     assert one and {r["metadata"]["doc_id"] for r in one} == {SEOUL}
     unknown = retrieve(base_url, body(knowledge_id="no-such-knowledge"))
-    assert unknown.status_code == 404 and unknown.json() == {"error_code": 2001, "error_msg": unknown.json()["error_msg"]}
+    assert (
+        unknown.status_code == 404
+        and unknown.json() == {"error_code": 2001, "error_msg": unknown.json()["error_msg"]}
+    )
     assert unknown.json()["error_msg"]
 
 
 @pytest.mark.parametrize(
     ("headers", "code"),
-    [({}, 1001), ({"Authorization": KEY}, 1001), ({"Authorization": f"Basic {KEY}"}, 1001), ({"Authorization": "Bearer"}, 1001),
+    [({}, 1001), ({"Authorization": KEY}, 1001), ({"Authorization": f"Basic {KEY}"}, 1001),
+     ({"Authorization": "Bearer"}, 1001),
      ({"Authorization": "Bearer wrong"}, 1002), ({"Authorization": f"Bearer {KEY}x"}, 1002)],
 )
 def test_authorization_errors(base_url: str, headers: dict, code: int) -> None:
@@ -89,12 +101,20 @@ def test_authorization_errors(base_url: str, headers: dict, code: int) -> None:
 
 
 def condition(name: str, op: str, value: object, logical: str = "and") -> dict:
-    return {"metadata_condition": {"logical_operator": logical, "conditions": [{"name": [name], "comparison_operator": op, "value": value}]}}
+    return {
+        "metadata_condition": {
+            "logical_operator": logical,
+            "conditions": [{"name": [name], "comparison_operator": op, "value": value}],
+        },
+    }
 
 
 def test_metadata_conditions(base_url: str, metadata: dict) -> None:
     def docs(**cond: object) -> set[str]:
-        return {r["metadata"]["doc_id"] for r in retrieve(base_url, body("人工智能安全治理", top_k=20, **cond)).json()["records"]}
+        return {
+            r["metadata"]["doc_id"]
+            for r in retrieve(base_url, body("人工智能安全治理", top_k=20, **cond)).json()["records"]
+        }
 
     seoul = metadata[SEOUL]
     assert docs(**condition("doc_id", "is", SEOUL)) == {SEOUL}
@@ -127,7 +147,10 @@ def test_metadata_conditions(base_url: str, metadata: dict) -> None:
         {"knowledge_id": "all", "query": "   ", "retrieval_setting": {"top_k": 3, "score_threshold": 0.5}},
         {"knowledge_id": "all", "query": QUESTION, "retrieval_setting": {"top_k": 0, "score_threshold": 0.5}},
         {"knowledge_id": "all", "query": QUESTION, "retrieval_setting": {"top_k": 3, "score_threshold": 1.5}},
-        {"knowledge_id": "all", "query": QUESTION, "retrieval_setting": {"top_k": 3}, **condition("title", "like", "x")},
+        {
+            "knowledge_id": "all", "query": QUESTION, "retrieval_setting": {"top_k": 3},
+            **condition("title", "like", "x"),
+        },
     ],
 )
 def test_a_bad_body_is_a_400_in_difys_shape(base_url: str, bad: dict) -> None:

@@ -34,7 +34,9 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
 
 
 def mount_tmpfs(path: Path, size: int) -> None:
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True, check=False)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True, check=False
+    )
     if done.returncode != 0:
         pytest.skip("cannot mount a small tmpfs here (needs root)")
 

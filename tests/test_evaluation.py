@@ -54,7 +54,9 @@ def test_two_span_answer_needs_both_for_full_ndcg() -> None:
     second = Gold("d", "乙" * 20, ((500, 520),))
     q = Question("q2", "?", "list", (gold(), second))
     one = summarize([QuestionResult(q, judge([Returned("d", 100, 112)], q.golds), 1.0)])["overall"]["ndcg@10"]
-    both = summarize([QuestionResult(q, judge([Returned("d", 100, 112), Returned("d", 495, 530)], q.golds), 1.0)])["overall"]["ndcg@10"]
+    both = summarize(
+        [QuestionResult(q, judge([Returned("d", 100, 112), Returned("d", 495, 530)], q.golds), 1.0)]
+    )["overall"]["ndcg@10"]
     assert one < both == pytest.approx(1.0)
 
 

@@ -86,8 +86,8 @@ def attack(live: Live, files: list[tuple[str, bytes]], rounds: int = 1, seconds:
             took_most = max(took_most, took)
         time.sleep(0.5)
     grown = live.log_size() - log_before
-    print(f"\n{files[0][0]} ×{len(files)}, {rounds} round(s): {responses[0].status_code} in at most {took_most:.2f} s, log +{grown} B, "
-          f"RSS {(live.rss() - rss_before) / MB:+.0f} MB, slowest probe {probe.worst():.2f} s")
+    print(f"\n{files[0][0]} ×{len(files)}, {rounds} round(s): {responses[0].status_code} in at most {took_most:.2f} s, "
+          f"log +{grown} B, RSS {(live.rss() - rss_before) / MB:+.0f} MB, slowest probe {probe.worst():.2f} s")
     probe.check(1.0)
     assert grown < LOG_BOUND, f"the log grew by {grown} bytes"
     assert live.rss() - rss_before < RSS_BOUND, f"RSS grew by {(live.rss() - rss_before) / MB:.0f} MB"
@@ -140,7 +140,8 @@ def test_a_pdf_that_takes_minutes_to_parse_is_stopped_at_the_extraction_time_lim
             sender.start()
         for sender in senders:
             sender.join(60)
-    print(f"\n8 × slow.pdf at once: {sorted((status, round(took, 1)) for status, took, _ in results)}, slowest probe {probe.worst():.2f} s")
+    print(f"\n8 × slow.pdf at once: {sorted((status, round(took, 1)) for status, took, _ in results)}, "
+          f"slowest probe {probe.worst():.2f} s")
     probe.check(1.0)
     statuses = sorted(status for status, _, _ in results)
     assert len(results) == 8 and set(statuses) <= {413, 503}, results
@@ -172,7 +173,9 @@ def test_a_client_that_leaves_mid_extraction_has_its_worker_stopped(live: Live) 
         time.sleep(0.05)
     stopped_after = time.monotonic() - left
     print(f"\nthe worker stopped {stopped_after:.2f} s after its client left")
-    assert not workers(live.process.pid) and stopped_after < 2, f"the worker outlived its client by {stopped_after:.1f} s"
+    assert not workers(live.process.pid) and stopped_after < 2, (
+        f"the worker outlived its client by {stopped_after:.1f} s"
+    )
 
 
 def message(response: httpx.Response) -> str:
@@ -189,7 +192,8 @@ def test_valid_text_that_would_cost_too_much_to_index_is_refused_naming_the_limi
     long_sentence = b"a" * 60_000 + "。\n".encode()
     response = attack(live, [("sentence.txt", long_sentence)])[0]
     assert response.status_code == 413 and "GOVQA_MAX_SENTENCE_CHARS" in message(response)
-    many = [(f"part{n}.txt", f"第{n}部分。".encode() + "好。".encode() * 5_000) for n in range(3)]  # each within the document limits
+    # each within the document limits
+    many = [(f"part{n}.txt", f"第{n}部分。".encode() + "好。".encode() * 5_000) for n in range(3)]
     response = attack(live, many)[0]
     assert response.status_code == 413 and "GOVQA_MAX_INDEX_GROWTH_BYTES" in message(response), response.text
 

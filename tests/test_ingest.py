@@ -78,7 +78,10 @@ def test_a_gbk_file_is_not_read_as_another_encoding() -> None:
     assert got.text == "生成式人工智能服务管理暂行办法"
 
 
-TRADITIONAL = "人工智能治理的國際合作。人工智能治理已經成為國際社會關注的焦點問題。各國政府紛紛出台相關政策法規，以應對技術快速發展帶來的挑戰。"
+TRADITIONAL = (
+    "人工智能治理的國際合作。人工智能治理已經成為國際社會關注的焦點問題。"
+    "各國政府紛紛出台相關政策法規，以應對技術快速發展帶來的挑戰。"
+)
 
 
 @pytest.mark.parametrize("encoding", ["big5", "gbk", "utf-8"])
@@ -159,7 +162,8 @@ def html_page(charset: str = "utf-8") -> str:
 <script>var tracking = "脚本内容不应出现";</script></head>
 <body>
 <header><div class="logo">{NAV_WORDS[0]}</div><a href="/login">{NAV_WORDS[1]}</a></header>
-<nav><ul><li><a href="/">首页</a></li><li><a href="/about">关于我们</a></li><li><a href="/news">新闻中心</a></li></ul></nav>
+<nav><ul><li><a href="/">首页</a></li><li><a href="/about">关于我们</a></li>\
+<li><a href="/news">新闻中心</a></li></ul></nav>
 <main><article>
 <h1>全球人工智能治理的新进展</h1>
 {paragraphs}
@@ -187,7 +191,10 @@ def test_html_charset_declarations() -> None:
     mislabelled = extract(html_page("iso-8859-1").encode("gbk"), "gbk-labelled-latin1.html")
     assert PARAGRAPHS[0] in mislabelled.text and mislabelled.title == "全球人工智能治理报告"
     french = "Le café où l'élève a étudié la régulation de l'intelligence artificielle en Europe, très intéressant."
-    page = f'<html><head><meta charset="iso-8859-1"><title>Élève</title></head><body><article><p>{french}</p></article></body></html>'
+    page = (
+        f'<html><head><meta charset="iso-8859-1"><title>Élève</title></head>'
+        f'<body><article><p>{french}</p></article></body></html>'
+    )
     got = extract(page.encode("latin-1"), "fr.html")
     assert french in got.text and got.title == "Élève"
 
@@ -204,7 +211,9 @@ def test_html_headings_are_markdown_and_paragraphs_are_separate_blocks() -> None
 
 def test_inline_markup_and_markdown_characters_come_out_verbatim() -> None:
     literal = "第 3 条 a * b、snake_case_name、[附件](一) 与 <标签> 以及 C:\\dir\\file 和 \\(x\\)。"
-    page = html_page().replace("焦点问题", "<b>焦点</b><em>问题</em>").replace("<h2>", f"<p>{html.escape(literal)}</p><h2>")
+    page = html_page().replace("焦点问题", "<b>焦点</b><em>问题</em>").replace(
+        "<h2>", f"<p>{html.escape(literal)}</p><h2>"
+    )
     got = extract(page.encode(), "bold.html")
     assert PARAGRAPHS[0] in got.text
     assert literal in got.text.split("\n")
@@ -343,7 +352,10 @@ def test_docx_headings_paragraphs_tables_and_properties() -> None:
     lines = got.text.split("\n")
     assert "# 人工智能治理框架" in lines
     assert "## 一、监管体系" in lines
-    order = [got.text.index(s) for s in ["# 人工智能治理框架", PARAGRAPHS[0], "## 一、监管体系", PARAGRAPHS[1], "欧盟", PARAGRAPHS[2]]]
+    order = [
+        got.text.index(s)
+        for s in ["# 人工智能治理框架", PARAGRAPHS[0], "## 一、监管体系", PARAGRAPHS[1], "欧盟", PARAGRAPHS[2]]
+    ]
     assert order == sorted(order)
     assert any("国家" in line and "法规" in line for line in lines)
     assert got.title == "治理框架文件"
@@ -434,7 +446,9 @@ def test_written_document_loads_back_exactly_with_metadata(tmp_path: Path) -> No
     assert docs[m2.doc_id].text == docx_doc.text
     assert (tmp_path / f"{m3.doc_id}.txt").read_bytes() == crlf.text.encode("utf-8")
     first, second, third = docs[m1.doc_id].meta, docs[m2.doc_id].meta, docs[m3.doc_id].meta
-    assert (first.title, first.authors, first.date, first.publisher) == ("覆盖的标题", ["李四"], "2024-03-05", "某研究院")
+    assert (
+        (first.title, first.authors, first.date, first.publisher) == ("覆盖的标题", ["李四"], "2024-03-05", "某研究院")
+    )
     assert (second.title, second.authors, second.date) == ("治理框架文件", ["赵六", "钱七"], "2023-11")
     assert third.title == "第一行" and third.language == "zh"
     records = json.loads((tmp_path / "metadata.json").read_text(encoding="utf-8"))

@@ -69,8 +69,8 @@ def test_cjk_text_leaves_other_scripts(ch: str) -> None:
     assert not scripts.SPACE_BETWEEN_CJK.search(f"{BASIC} {ch}")
 
 
-@pytest.mark.parametrize(("ch", "wide"), [(KANGXI, True), (KANA, True), (BASIC, True), (COMPAT, True), (FULLWIDTH_COMMA, True),
-                                          (LATIN, False), (EXT_B, False)])
+@pytest.mark.parametrize(("ch", "wide"), [(KANGXI, True), (KANA, True), (BASIC, True), (COMPAT, True),
+                                          (FULLWIDTH_COMMA, True), (LATIN, False), (EXT_B, False)])
 def test_line_joining_boundary_is_any_wide_east_asian_character(ch: str, wide: bool) -> None:
     assert bool(scripts.CJK_BOUNDARY.match(ch)) is wide
 
@@ -94,7 +94,10 @@ def test_no_module_defines_its_own_han_range() -> None:
             name = path.relative_to(ROOT).as_posix()
             if name.startswith("index/lang/"):
                 continue
-            offenders += [f"{name}:{n}" for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if HAN_RANGE.search(line)]
+            offenders += [
+                f"{name}:{n}"
+                for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if HAN_RANGE.search(line)
+            ]
     assert offenders == []
 
 
@@ -116,11 +119,15 @@ def tables(module: object) -> list[tuple[str, tuple[str, ...]]]:
 def test_word_tables_hold_each_entry_once(module: object) -> None:
     found = tables(module)
     assert len(found) >= 5
-    repeated = {name: sorted({w for w in table if table.count(w) > 1}) for name, table in found if len(set(table)) != len(table)}
+    repeated = {
+        name: sorted({w for w in table if table.count(w) > 1}) for name, table in found if len(set(table)) != len(table)
+    }
     assert repeated == {}
 
 
-@pytest.mark.parametrize("name", ["CLASSIFIERS", "COUNTED", "HEADING_NUMERALS", "NUMERAL_CHARS", "COUNT_UNITS", "FOCUS_STOPS"])
+@pytest.mark.parametrize(
+    "name", ["CLASSIFIERS", "COUNTED", "HEADING_NUMERALS", "NUMERAL_CHARS", "COUNT_UNITS", "FOCUS_STOPS"],
+)
 def test_character_sets_hold_each_character_once(name: str) -> None:
     chars = getattr(zh, name)
     assert len(set(chars)) == len(chars)
@@ -135,7 +142,9 @@ def test_cues_combine_both_languages() -> None:
     assert patterns.SCAFFOLDING.sub(" ", "请问 What is 峰会").split() == ["峰会"]
     assert patterns.TIME_CUE.search("峰会何时举行") and patterns.TIME_CUE.search("When was the summit held")
     assert not patterns.TIME_CUE.search("峰会在哪里举行")
-    assert patterns.KIND_CUES["org"].search("Which agency leads it") and patterns.KIND_CUES["org"].search("哪个机构牵头")
+    assert (
+        patterns.KIND_CUES["org"].search("Which agency leads it") and patterns.KIND_CUES["org"].search("哪个机构牵头")
+    )
 
 
 def test_the_two_answer_tables_differ_only_for_a_bare_count() -> None:
@@ -143,4 +152,6 @@ def test_the_two_answer_tables_differ_only_for_a_bare_count() -> None:
     assert patterns.ANSWER_SHAPES["number"].search("共有三家企业")
     assert not patterns.FAVOURED_SHAPES["number"].search("共有三家企业")
     assert patterns.FAVOURED_SHAPES["number"].search("共有3家企业")
-    assert {k for k in patterns.ANSWER_SHAPES if patterns.ANSWER_SHAPES[k] is not patterns.FAVOURED_SHAPES[k]} == {"number"}
+    assert {
+        k for k in patterns.ANSWER_SHAPES if patterns.ANSWER_SHAPES[k] is not patterns.FAVOURED_SHAPES[k]
+    } == {"number"}

@@ -54,12 +54,17 @@ def assert_cited_exactly(base_url: str, body: dict) -> None:
     """Every passage and answer sentence is the served document's exact text at its offsets."""
     spans = body["passages"] + (body["answer"]["sentences"] if body["answer"] else [])
     for span in spans:
-        got = httpx.get(f"{base_url}/v1/documents/{span['doc_id']}/text", params={"start": span["start"], "end": span["end"]})
+        got = httpx.get(
+            f"{base_url}/v1/documents/{span['doc_id']}/text", params={"start": span["start"], "end": span["end"]}
+        )
         assert got.status_code == 200 and got.json()["text"] == span["text"]
 
 
 def gbk_text() -> bytes:
-    return "海王星数据主权公约\n\n海王星数据主权公约于2040年在特里同城签署，规定每一个星际数据中心必须设立独立的算法监察员。\n".encode("gbk")
+    return (
+        "海王星数据主权公约\n\n海王星数据主权公约于2040年在特里同城签署，"
+        "规定每一个星际数据中心必须设立独立的算法监察员。\n"
+    ).encode("gbk")
 
 
 def html_page() -> bytes:
@@ -77,8 +82,14 @@ def cjk_font() -> str | None:
     return next((f.rstrip(":") for f in found if f.rstrip(":").endswith((".ttf", ".otf", ".ttc"))), None)
 
 
-PDF_PAGES_ZH = ("土卫六伦理委员会第一章总则。委员会由十一名成员组成。", "土卫六伦理委员会规定，甲烷湖勘探模型在部署前必须通过三轮红队测试。")
-PDF_PAGES_EN = ("Titan Ethics Board, chapter one. The board has eleven members.", "The Titan Ethics Board requires three rounds of red-team testing before a methane-lake survey model is deployed.")
+PDF_PAGES_ZH = (
+    "土卫六伦理委员会第一章总则。委员会由十一名成员组成。",
+    "土卫六伦理委员会规定，甲烷湖勘探模型在部署前必须通过三轮红队测试。",
+)
+PDF_PAGES_EN = (
+    "Titan Ethics Board, chapter one. The board has eleven members.",
+    "The Titan Ethics Board requires three rounds of red-team testing before a methane-lake survey model is deployed.",
+)
 
 
 def two_page_pdf() -> tuple[bytes, bool]:
@@ -116,7 +127,9 @@ def docx_file() -> bytes:
 def test_changes_need_the_admin_key(base_url: str) -> None:
     files = {"file": ("a.txt", "内容".encode())}
     assert httpx.post(f"{base_url}/v1/documents", files=files).status_code == 401
-    assert httpx.post(f"{base_url}/v1/documents", files=files, headers={"authorization": "Bearer wrong"}).status_code == 401
+    assert httpx.post(
+        f"{base_url}/v1/documents", files=files, headers={"authorization": "Bearer wrong"}
+    ).status_code == 401
     denied = httpx.delete(f"{base_url}/v1/documents/{SEOUL}", headers={"authorization": "Basic " + KEY})
     assert denied.status_code == 401 and denied.headers["www-authenticate"] == "Bearer"
     assert httpx.get(f"{base_url}/v1/documents/{SEOUL}").status_code == 200
@@ -139,7 +152,9 @@ def test_oversized_upload_is_refused_and_nothing_changes(base_url: str, living: 
 
 
 def test_unreadable_files_are_422_with_the_reason(base_url: str) -> None:
-    for name, data, reason in [("scan.pdf", b"%PDF-1.4 not really", "pdf"), ("notes.exe", b"MZ", ".exe"), ("empty.txt", b"  \n", "")]:
+    for name, data, reason in [
+        ("scan.pdf", b"%PDF-1.4 not really", "pdf"), ("notes.exe", b"MZ", ".exe"), ("empty.txt", b"  \n", ""),
+    ]:
         response = httpx.post(f"{base_url}/v1/documents", files={"file": (name, data)}, headers=AUTH)
         assert response.status_code == 422, (name, response.text)
         assert reason in response.json()["error"]["message"].lower()
@@ -166,7 +181,8 @@ def test_every_format_is_searchable_with_exact_citations_without_restart(base_ur
         "海王星数据主权公约是哪一年签署的？": "2040",
         "木卫二算法审计署审查了多少个冰下洋流预测模型？": "四十二",
         ("土卫六伦理委员会要求甲烷湖勘探模型部署前通过几轮红队测试？" if chinese_pdf
-         else "How many rounds of red-team testing does the Titan Ethics Board require?"): "三" if chinese_pdf else "three",
+         else "How many rounds of red-team testing does the Titan Ethics Board require?"):
+            "三" if chinese_pdf else "three",
         "冥王星模型登记制度要求模型在哪里备案？": "卡戎登记处",
     }
     for question, expected in questions.items():
@@ -183,7 +199,9 @@ def test_every_format_is_searchable_with_exact_citations_without_restart(base_ur
 def test_a_path_like_file_name_writes_only_a_generated_id(base_url: str, living: Settings) -> None:
     outside = sorted(os.listdir(living.corpus.parent))
     before = set(os.listdir(living.corpus))
-    files = {"file": ("../../escape/../../evil.txt", "火卫一轨道交通条例规定所有自动驾驶矿车限速每小时四十公里。".encode())}
+    files = {
+        "file": ("../../escape/../../evil.txt", "火卫一轨道交通条例规定所有自动驾驶矿车限速每小时四十公里。".encode()),
+    }
     response = httpx.post(f"{base_url}/v1/documents", files=files, headers=AUTH, timeout=60)
     assert response.status_code == 201, response.text
     doc_id = response.json()["added"][0]["doc_id"]
@@ -250,7 +268,10 @@ def test_old_versions_are_pruned(living: Settings) -> None:
 
 
 def test_cli_add_and_remove_reach_the_running_server(base_url: str, living: Settings, tmp_path: Path) -> None:
-    env = {**os.environ, "GOVQA_CORPUS": str(living.corpus), "GOVQA_INDEX_DIR": str(living.index_dir), "GOVQA_MODEL": living.model}
+    env = {
+        **os.environ, "GOVQA_CORPUS": str(living.corpus), "GOVQA_INDEX_DIR": str(living.index_dir),
+        "GOVQA_MODEL": living.model,
+    }
     cli = [sys.executable, "-m", "service.cli"]
     source = tmp_path / "ganymede.md"
     source.write_text("# 木卫三\n\n木卫三自治议会决定，所有冰层钻探机器人必须配备人工接管开关。\n", encoding="utf-8")
@@ -259,14 +280,23 @@ def test_cli_add_and_remove_reach_the_running_server(base_url: str, living: Sett
                            env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300)
     assert added.returncode == 0, added.stderr
     doc_id = added.stdout.split()[1].rstrip(":")
-    listed = subprocess.run([*cli, "list", "--json"], env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
-    assert any(row["doc_id"] == doc_id and row["indexed"] and row["date"] == "2041-03-01" for row in __import__("json").loads(listed.stdout))
+    listed = subprocess.run(
+        [*cli, "list", "--json"], env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert any(
+        row["doc_id"] == doc_id and row["indexed"] and row["date"] == "2041-03-01"
+        for row in __import__("json").loads(listed.stdout)
+    )
     wait_for(lambda: version(base_url) != before)
     assert ask(base_url, "木卫三自治议会对冰层钻探机器人有什么要求？")["passages"][0]["doc_id"] == doc_id
-    removed = subprocess.run([*cli, "remove", doc_id], env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300)
+    removed = subprocess.run(
+        [*cli, "remove", doc_id], env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300
+    )
     assert removed.returncode == 0, removed.stderr
     wait_for(lambda: httpx.get(f"{base_url}/v1/documents/{doc_id}").status_code == 404)
-    refused = subprocess.run([*cli, "remove", "no_such_doc"], env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
+    refused = subprocess.run(
+        [*cli, "remove", "no_such_doc"], env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120
+    )
     assert refused.returncode == 1 and "no_such_doc" in refused.stderr
 
 

@@ -32,7 +32,9 @@ def titles(corpus_documents) -> dict[str, str]:
 
 
 def stdio_server(index_dir: Path) -> StdioServerParameters:
-    return StdioServerParameters(command=GOVQA, args=["mcp"], cwd=str(PROJECT_ROOT), env={"GOVQA_INDEX_DIR": str(index_dir)})
+    return StdioServerParameters(
+        command=GOVQA, args=["mcp"], cwd=str(PROJECT_ROOT), env={"GOVQA_INDEX_DIR": str(index_dir)}
+    )
 
 
 async def check_tools(client: Client) -> None:
@@ -111,7 +113,9 @@ def test_stdio(built_index: Path, texts: dict[str, str], titles: dict[str, str])
 
 def test_stdio_without_an_index_exits_with_one_line(tmp_path: Path) -> None:
     env = {**os.environ, "GOVQA_INDEX_DIR": str(tmp_path / "empty")}
-    done = subprocess.run([GOVQA, "mcp"], input="", capture_output=True, text=True, env=env, cwd=PROJECT_ROOT, timeout=300)
+    done = subprocess.run(
+        [GOVQA, "mcp"], input="", capture_output=True, text=True, env=env, cwd=PROJECT_ROOT, timeout=300
+    )
     assert done.returncode == 1 and done.stdout == ""
     assert done.stderr.strip().splitlines()[-1].startswith("govqa: ") and "Traceback" not in done.stderr
 
@@ -151,15 +155,22 @@ def test_http_citations_read_back_through_the_other_tools(base_url: str, texts: 
             body = (await client.call_tool("ask", {"question": SEOUL_QUESTION})).structured_content
             for p in body["passages"]:
                 record = (await client.call_tool("get_passage", {"chunk_id": p["chunk_id"]})).structured_content
-                assert (record["doc_id"], record["start"], record["end"], record["text"]) == (p["doc_id"], p["start"], p["end"], p["text"])
+                assert (
+                    (record["doc_id"], record["start"], record["end"], record["text"])
+                    == (p["doc_id"], p["start"], p["end"], p["text"])
+                )
                 span = {"doc_id": p["doc_id"], "start": p["start"], "end": p["end"]}
                 assert (await client.call_tool("get_document_text", span)).structured_content["text"] == p["text"]
             listing = (await client.call_tool("list_documents", {})).structured_content["documents"]
             assert {d["doc_id"]: d["chars"] for d in listing} == {d: len(t) for d, t in texts.items()}
-            found = (await client.call_tool("search", {"query": SEOUL_QUESTION, "top_k": 4})).structured_content["passages"]
+            found = (
+                await client.call_tool("search", {"query": SEOUL_QUESTION, "top_k": 4})
+            ).structured_content["passages"]
             assert len(found) == 4 and found[0]["doc_id"] == SEOUL
             assert all(texts[p["doc_id"]][p["start"]:p["end"]] == p["text"] for p in found)
-            restricted = (await client.call_tool("ask", {"question": "人工智能治理", "doc_ids": ["003_522f828de9b5a839"], "top_k": 6})).structured_content
+            restricted = (await client.call_tool(
+                "ask", {"question": "人工智能治理", "doc_ids": ["003_522f828de9b5a839"], "top_k": 6}
+            )).structured_content
             assert {p["doc_id"] for p in restricted["passages"]} == {"003_522f828de9b5a839"}
 
     anyio.run(session)

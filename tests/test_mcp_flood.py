@@ -50,7 +50,8 @@ def test_a_normal_client_is_served_during_an_initialize_flood(url: str) -> None:
             if len(outcomes) > 30:
                 break
         running.join(300)
-    print(f"flood: {flood.statuses} in {flood.seconds:.1f} s; normal client: {[(ok, round(t, 2)) for ok, t, _ in outcomes]}")
+    print(f"flood: {flood.statuses} in {flood.seconds:.1f} s; "
+          f"normal client: {[(ok, round(t, 2)) for ok, t, _ in outcomes]}")
     assert sum(flood.statuses.values()) == FLOOD
     assert flood.statuses[200] <= 8 * PER_CLIENT + 8 * PER_CLIENT * (flood.seconds / UNUSED_SECONDS + 1)
     assert flood.statuses[429] > FLOOD / 2, "the per-address limit turned most of the flood away"
@@ -91,6 +92,8 @@ def test_mcp_can_require_the_api_key() -> None:
     scope = {"type": "http", "headers": []}
     assert guard_with().refusal(scope) is None
     assert guard_with(mcp_require_key=True, api_key="k").refusal(scope)[0] == 401
-    assert guard_with(mcp_require_key=True, api_key="k").refusal({"headers": [(b"authorization", b"Bearer wrong")]})[0] == 401
+    assert guard_with(mcp_require_key=True, api_key="k").refusal(
+        {"headers": [(b"authorization", b"Bearer wrong")]}
+    )[0] == 401
     assert guard_with(mcp_require_key=True, api_key="k").refusal({"headers": [(b"authorization", b"Bearer k")]}) is None
     assert guard_with(mcp_require_key=True).refusal(scope)[0] == 403

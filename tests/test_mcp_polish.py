@@ -36,8 +36,10 @@ def test_descriptions_are_plain_paragraphs(base_url: str) -> None:
 
 @pytest.mark.parametrize(
     ("tool", "arguments", "named"),
-    [("ask", {"question": "首尔峰会", "top_k": 50}, "top_k"), ("ask", {}, "question"), ("search", {"query": "x" * 1001}, "query"),
-     ("get_document_text", {"doc_id": SEOUL, "start": -1}, "start"), ("ask", {"question": "x", "history": "not a list"}, "history")],
+    [("ask", {"question": "首尔峰会", "top_k": 50}, "top_k"), ("ask", {}, "question"),
+     ("search", {"query": "x" * 1001}, "query"),
+     ("get_document_text", {"doc_id": SEOUL, "start": -1}, "start"),
+     ("ask", {"question": "x", "history": "not a list"}, "history")],
 )
 def test_argument_errors_are_one_sentence(base_url: str, tool: str, arguments: dict, named: str) -> None:
     async def body(client: Client) -> None:
@@ -53,7 +55,9 @@ def test_resource_templates_read_exact_text(base_url: str, texts: dict[str, str]
     async def body(client: Client) -> None:
         templates = {t.uri_template for t in (await client.list_resource_templates()).resource_templates}
         assert templates == {"govqa://documents/{doc_id}", "govqa://documents/{doc_id}/range/{start}/{end}", "govqa://passages/{chunk_id}"}
-        found = (await client.call_tool("search", {"query": "首尔峰会的主题是什么？", "top_k": 1})).structured_content["passages"][0]
+        found = (
+            await client.call_tool("search", {"query": "首尔峰会的主题是什么？", "top_k": 1})
+        ).structured_content["passages"][0]
         passage = (await client.read_resource(f"govqa://passages/{found['chunk_id']}")).contents[0].text
         assert passage == found["text"] == texts[found["doc_id"]][found["start"]:found["end"]]
         ranged = (await client.read_resource(f"govqa://documents/{SEOUL}/range/82/118")).contents[0].text
@@ -68,7 +72,9 @@ def test_resource_templates_read_exact_text(base_url: str, texts: dict[str, str]
 
 def test_ask_reads_a_follow_up_with_its_history(base_url: str) -> None:
     async def body(client: Client) -> None:
-        result = await client.call_tool("ask", {"question": "那第二届呢？", "history": ["第一届全球人工智能安全峰会在哪里举行？"]})
+        result = await client.call_tool(
+            "ask", {"question": "那第二届呢？", "history": ["第一届全球人工智能安全峰会在哪里举行？"]}
+        )
         followup = result.structured_content["followup"]
         assert "第二届" in followup["searched"] and "峰会" in "".join(followup["carried"])
         assert result.content[0].text.startswith("Read with the earlier questions:")

@@ -7,7 +7,9 @@ import numpy as np
 
 from index.embedding import SentenceTransformerEmbedder
 
-QUESTIONS = ["首尔峰会的主题是什么？", "首爾峰會的主題是什麼？", "What did the Bletchley declaration say?", "治理" * 600, "?"]
+QUESTIONS = [
+    "首尔峰会的主题是什么？", "首爾峰會的主題是什麼？", "What did the Bletchley declaration say?", "治理" * 600, "?",
+]
 
 
 def agreement(fast: SentenceTransformerEmbedder, question: str) -> float:
@@ -59,7 +61,9 @@ def test_the_onnx_tokenizer_gives_the_torch_paths_token_ids(embedder: SentenceTr
     from index.onnx_query import load_tokenizer
 
     tokenizer = load_tokenizer(embedder.config)
-    reference = embedder.model.tokenizer(QUESTIONS, truncation=True, max_length=embedder.model.max_seq_length, padding=True)
+    reference = embedder.model.tokenizer(
+        QUESTIONS, truncation=True, max_length=embedder.model.max_seq_length, padding=True
+    )
     ours = tokenizer.encode_batch(QUESTIONS)
     assert [e.ids for e in ours] == reference["input_ids"]
     assert [e.attention_mask for e in ours] == reference["attention_mask"]
@@ -82,9 +86,12 @@ def test_a_checked_encoder_opens_without_torch(embedder: SentenceTransformerEmbe
     assert embedder.query_encoder is not None and agreement_path(embedder.query_encoder.path).is_file()
     script = (
         "import sys, json; from index.embedding import SentenceTransformerEmbedder as E; e = E(sys.argv[1]); "
-        "v = e.encode_query(sys.argv[2]); print(json.dumps({'torch': 'torch' in sys.modules, 'dim': e.dimension, 'v': v.tolist()}))"
+        "v = e.encode_query(sys.argv[2]); "
+        "print(json.dumps({'torch': 'torch' in sys.modules, 'dim': e.dimension, 'v': v.tolist()}))"
     )
-    run = subprocess.run([sys.executable, "-c", script, embedder.name, QUESTIONS[0]], capture_output=True, text=True, check=True)
+    run = subprocess.run(
+        [sys.executable, "-c", script, embedder.name, QUESTIONS[0]], capture_output=True, text=True, check=True
+    )
     import json
 
     out = json.loads(run.stdout)
@@ -92,7 +99,9 @@ def test_a_checked_encoder_opens_without_torch(embedder: SentenceTransformerEmbe
     assert float(np.array(out["v"], dtype=np.float32) @ embedder.encode_query(QUESTIONS[0])) > 0.99999
 
 
-def test_an_encoder_without_a_recorded_agreement_is_checked_against_torch_again(embedder: SentenceTransformerEmbedder) -> None:
+def test_an_encoder_without_a_recorded_agreement_is_checked_against_torch_again(
+    embedder: SentenceTransformerEmbedder,
+) -> None:
     from index.onnx_query import agreement_path, recorded_agreement
 
     path = embedder.query_encoder.path

@@ -61,7 +61,10 @@ def test_streamed_usage_comes_last_when_asked_for(client: openai.OpenAI) -> None
     assert last.choices == [] and last.usage is not None
     assert all(c.usage is None for c in content_chunks)
     text = "".join(c.choices[0].delta.content or "" for c in content_chunks)
-    assert last.usage.completion_tokens == count_tokens(text) and last.usage.prompt_tokens == count_tokens(SEOUL_QUESTION)
+    assert (
+        last.usage.completion_tokens == count_tokens(text)
+        and last.usage.prompt_tokens == count_tokens(SEOUL_QUESTION)
+    )
     plain = list(client.chat.completions.create(model="govqa", messages=[user(SEOUL_QUESTION)], stream=True))
     assert all(c.usage is None and c.choices for c in plain)
 
@@ -95,14 +98,18 @@ def test_responses_api_plain(client: openai.OpenAI, base_url: str, corpus_docume
         assert texts[c["doc_id"]][c["start"]:c["end"]] == c["text"]
     annotations = response.output[0].content[0].annotations
     markers = [a for a in annotations if re.fullmatch(r"\[\d+\]", response.output_text[a.start_index:a.end_index])]
-    assert markers and all(a.type == "url_citation" and a.url.startswith(f"{base_url}/v1/passages/") for a in annotations)
+    assert markers and all(
+        a.type == "url_citation" and a.url.startswith(f"{base_url}/v1/passages/") for a in annotations
+    )
     for a in markers:
         n = int(response.output_text[a.start_index + 1:a.end_index - 1])
         assert a.url == citations[n - 1]["link"] and a.title == citations[n - 1]["title"]
 
 
 def test_responses_api_streamed(client: openai.OpenAI) -> None:
-    plain = client.responses.create(model="govqa", input=[{"role": "user", "content": [{"type": "input_text", "text": SEOUL_QUESTION}]}])
+    plain = client.responses.create(
+        model="govqa", input=[{"role": "user", "content": [{"type": "input_text", "text": SEOUL_QUESTION}]}]
+    )
     events = list(client.responses.create(model="govqa", input=SEOUL_QUESTION, stream=True))
     kinds = [e.type for e in events]
     assert kinds[0] == "response.created" and kinds[-1] == "response.completed"
@@ -120,7 +127,10 @@ def test_a_follow_up_is_read_with_the_conversation(client: openai.OpenAI) -> Non
     messages = [user(SUMMIT_VENUE), {"role": "assistant", "content": "…"}, user("那第二届呢？")]
     reply = client.chat.completions.create(model="govqa", messages=messages)
     followup = reply.model_extra["followup"]
-    assert "第二届" in followup["searched"] and "举行" in followup["searched"] and "第一" in "".join(followup["replaced"])
+    assert (
+        "第二届" in followup["searched"] and "举行" in followup["searched"]
+        and "第一" in "".join(followup["replaced"])
+    )
     assert "峰会" in "".join(followup["carried"])
     content = reply.choices[0].message.content
     assert content.startswith("Read with the earlier questions:") and "首尔" in content.split("\nSources:")[0]
@@ -129,7 +139,10 @@ def test_a_follow_up_is_read_with_the_conversation(client: openai.OpenAI) -> Non
 
 
 def test_bad_responses_input_is_a_400(base_url: str) -> None:
-    for body in ({"model": "govqa"}, {"model": "govqa", "input": []}, {"model": "govqa", "input": [{"role": 5}]}, {"model": "govqa", "input": "  "}):
+    for body in (
+        {"model": "govqa"}, {"model": "govqa", "input": []}, {"model": "govqa", "input": [{"role": 5}]},
+        {"model": "govqa", "input": "  "},
+    ):
         response = httpx.post(f"{base_url}/v1/responses", json=body)
         assert response.status_code == 400, body
         assert set(response.json()["error"]) == {"message", "type", "param", "code"}

@@ -8,7 +8,9 @@ from index.tokenizing import KeywordTokenizer
 from service.people import People
 from service.query import parse_query
 
-AUTHORS = ["邓肯·卡斯-贝格斯(Duncan Cass-Beggs)", None, "廖璐", "邓肯·卡斯-贝格斯(Duncan Cass-Beggs)", "Daniel Privitera"]
+AUTHORS = [
+    "邓肯·卡斯-贝格斯(Duncan Cass-Beggs)", None, "廖璐", "邓肯·卡斯-贝格斯(Duncan Cass-Beggs)", "Daniel Privitera",
+]
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +36,9 @@ def test_a_latin_name_counts_whole_and_by_family_name_not_by_given_name(people: 
     assert people.authors_of(("Cass-Beggs",)) == frozenset({AUTHORS[0]})
 
 
-def test_a_question_names_a_person_by_a_chinese_name_or_a_capitalized_family_name(people: People, tokenizer: KeywordTokenizer) -> None:
+def test_a_question_names_a_person_by_a_chinese_name_or_a_capitalized_family_name(
+    people: People, tokenizer: KeywordTokenizer,
+) -> None:
     assert people.named_in(parse_query("廖璐认为什么？", tokenizer.tokenize)) == ("廖璐",)
     assert "Cass-Beggs" in people.named_in(parse_query("What does Cass-Beggs argue?", tokenizer.tokenize))
     assert people.named_in(parse_query("What does Duncan Smith argue?", tokenizer.tokenize)) == ()

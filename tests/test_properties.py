@@ -42,7 +42,10 @@ DIGIT = st.sampled_from(string.digits + "０１２９")
 FULL_WIDTH = st.characters(min_codepoint=0xFF01, max_codepoint=0xFF5E)
 PUNCTUATION = st.sampled_from(list("。！？；，、：“”‘’「」『』《》（）【】…—·.!?;:,\"'()[]-/%*#>|丨"))
 COMBINING = st.characters(min_codepoint=0x300, max_codepoint=0x36F)
-INVISIBLE = st.sampled_from(list("\u200b\u200c\u200d\u2060\ufeff\u00ad\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\ufe0f\u3164\U000e0041\u180e"))
+INVISIBLE = st.sampled_from(list(
+    "\u200b\u200c\u200d\u2060\ufeff\u00ad\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+    "\u200e\u200f\ufe0f\u3164\U000e0041\u180e"
+))
 CONTROL = st.characters(categories=["Cc"])
 HIDDEN_CONTROL = st.sampled_from([chr(c) for c in [*range(0x20), *range(0x7F, 0xA0)] if not chr(c).isspace()])
 SURROGATE = st.characters(categories=["Cs"])
@@ -55,7 +58,9 @@ CHAR = st.one_of(
 )
 EMOJI = st.sampled_from(["😀", "👍🏽", "👨‍👩‍👧", "🇨🇳", "❤️", "🤖", "1️⃣", "🏳️‍🌈"])
 BREAK = st.sampled_from(["\n", "\r\n", "\r", "\n\n", "\r\n\r\n", "\n \n", "\n\u3000\n"])
-ENDS = st.sampled_from(["。", "！", "？", "；", "…", "……", ".", "!", "?", "?”", "。”", "」。", "...", ". ", "", "，", "、"])
+ENDS = st.sampled_from([
+    "。", "！", "？", "；", "…", "……", ".", "!", "?", "?”", "。”", "」。", "...", ". ", "", "，", "、",
+])
 
 
 
@@ -66,18 +71,34 @@ def chars(alphabet: st.SearchStrategy[str], min_size: int = 0, max_size: int | N
 
 inline = chars(CHAR, max_size=80)
 short = chars(st.one_of(CJK, LATIN, DIGIT, PUNCTUATION, CHAR), min_size=1, max_size=20)
-sentence = st.builds(lambda body, end: body + end, st.text(st.one_of(CJK, CJK, LATIN, DIGIT, st.just(" ")), min_size=1, max_size=60), ENDS)
+sentence = st.builds(
+    lambda body, end: body + end,
+    st.text(st.one_of(CJK, CJK, LATIN, DIGIT, st.just(" ")), min_size=1, max_size=60), ENDS,
+)
 # thousands of characters without any punctuation at all
-long_line = st.builds(lambda unit, times: unit * times, st.text(st.one_of(CJK, LATIN, st.just(" ")), min_size=1, max_size=12), st.integers(200, 700))
-long_clause_line = st.builds(lambda unit, times: (unit + "，") * times, st.text(CJK, min_size=1, max_size=30), st.integers(20, 120))
+long_line = st.builds(
+    lambda unit, times: unit * times,
+    st.text(st.one_of(CJK, LATIN, st.just(" ")), min_size=1, max_size=12), st.integers(200, 700),
+)
+long_clause_line = st.builds(
+    lambda unit, times: (unit + "，") * times, st.text(CJK, min_size=1, max_size=30), st.integers(20, 120),
+)
 heading = st.one_of(
     st.builds(lambda level, title: f"\n{'#' * level} {title}\n", st.integers(1, 7), short),
-    st.builds(lambda mark, title: f"\n{mark}{title}\n", st.sampled_from(["第一章 ", "第3篇", "一、", "（二）", "(四)", "01 ", "01\n", "2\n", "2.", "3、", "12．"]), short),
-    st.builds(lambda title, byline: f"\n{title}\n{byline}\n", short, st.sampled_from(["张三", "李四、王五", "作者：赵六", "张三，\n李四"])),
+    st.builds(
+        lambda mark, title: f"\n{mark}{title}\n",
+        st.sampled_from(["第一章 ", "第3篇", "一、", "（二）", "(四)", "01 ", "01\n", "2\n", "2.", "3、", "12．"]),
+        short,
+    ),
+    st.builds(
+        lambda title, byline: f"\n{title}\n{byline}\n", short,
+        st.sampled_from(["张三", "李四、王五", "作者：赵六", "张三，\n李四"]),
+    ),
 )
 furniture = st.sampled_from([
     "图片", "图源：新华社", "图片来源|网络", "猜你喜欢", "参考文献", "References", "目录", "目 录", "Contents",
-    "第一章 总则 ........ 3", "一、引言\t12", "二、方法…… 15", "作者：张三", "点击关注我们", "阅读原文", "表1 数据", "图2 结构",
+    "第一章 总则 ........ 3", "一、引言\t12", "二、方法…… 15", "作者：张三", "点击关注我们", "阅读原文",
+    "表1 数据", "图2 结构",
     "- 列表项", "* 星号项", "1. 条目", "(1)条目", "①条目", "> 引用", "**加粗**", "[链接](http://x.y)", "<https://a.b>",
     "正文后面有图源：新华社", "```", "|a|b|", "---",
 ]).map(lambda line: f"\n{line}\n")
@@ -86,7 +107,10 @@ page_break = st.builds(
     lambda title, first, second: f"\n# {title}\n{first}\n{title}\n{second}\n",
     st.text(CJK, min_size=1, max_size=10), st.text(CJK, min_size=60, max_size=120), sentence,
 )
-piece = st.one_of(inline, sentence, sentence, sentence, long_line, long_clause_line, heading, furniture, page_break, BREAK, BREAK, EMOJI)
+piece = st.one_of(
+    inline, sentence, sentence, sentence, long_line, long_clause_line, heading, furniture, page_break,
+    BREAK, BREAK, EMOJI,
+)
 document = st.lists(piece, max_size=30).map("".join)
 chunker_settings = st.one_of(
     st.just(ChunkerSettings()),
@@ -129,7 +153,9 @@ def check_chunked(text: str, cs: ChunkerSettings, result: ChunkedDocument) -> No
         chunk = chunks[s.chunk]
         assert chunk.start <= s.start < s.end <= chunk.end
         assert s.text[0] not in SPACE and s.text[-1] not in SPACE, repr(s.text)
-        assert s.embed_text and normalize(s.embed_text) == s.embed_text, "a sentence's model text is empty or not normalized"
+        assert s.embed_text and normalize(s.embed_text) == s.embed_text, (
+            "a sentence's model text is empty or not normalized"
+        )
         if j:
             assert sentences[j - 1].end <= s.start, "sentences overlap or go backwards"
 
@@ -226,7 +252,10 @@ def test_normalize_never_raises_and_is_idempotent(text: str) -> None:
 
 
 @PROFILE
-@given(chars(CHAR, max_size=200), st.lists(st.tuples(st.integers(0, 200), INVISIBLE | HIDDEN_CONTROL | SURROGATE), max_size=20))
+@given(
+    chars(CHAR, max_size=200),
+    st.lists(st.tuples(st.integers(0, 200), INVISIBLE | HIDDEN_CONTROL | SURROGATE), max_size=20),
+)
 def test_invisible_characters_change_nothing(text: str, inserts: list[tuple[int, str]]) -> None:
     hostile = text
     for position, char in inserts:
@@ -248,7 +277,10 @@ def full_width(text: str, mask: list[bool]) -> str:
 
 
 @PROFILE
-@given(st.text(st.one_of(st.characters(min_codepoint=0x20, max_codepoint=0x7E), CJK), max_size=120), st.lists(st.booleans(), max_size=120))
+@given(
+    st.text(st.one_of(st.characters(min_codepoint=0x20, max_codepoint=0x7E), CJK), max_size=120),
+    st.lists(st.booleans(), max_size=120),
+)
 def test_full_width_forms_normalize_like_ascii(text: str, mask: list[bool]) -> None:
     wide = full_width(text, mask)
     assert normalize(wide) == normalize(text)
@@ -261,14 +293,18 @@ for _fake, _latin in LOOKALIKES.items():
 
 
 @PROFILE
-@given(st.lists(st.text(st.sampled_from(string.ascii_letters), min_size=2, max_size=10), min_size=1, max_size=6), st.data())
+@given(
+    st.lists(st.text(st.sampled_from(string.ascii_letters), min_size=2, max_size=10), min_size=1, max_size=6),
+    st.data(),
+)
 def test_lookalike_letters_inside_latin_words_fold(words: list[str], data: st.DataObject) -> None:
     """Swapping some (not all) letters of a Latin word for Cyrillic or Greek look-alikes changes nothing."""
     disguised = []
     for word in words:
         keep = data.draw(st.integers(0, len(word) - 1), label="a letter kept Latin")
         letters = [
-            c if i == keep or c not in LOOKALIKES_OF or not data.draw(st.booleans()) else data.draw(st.sampled_from(LOOKALIKES_OF[c]))
+            c if i == keep or c not in LOOKALIKES_OF or not data.draw(st.booleans())
+            else data.draw(st.sampled_from(LOOKALIKES_OF[c]))
             for i, c in enumerate(word)
         ]
         disguised.append("".join(letters))
@@ -279,7 +315,10 @@ def test_lookalike_letters_inside_latin_words_fold(words: list[str], data: st.Da
 
 
 @PROFILE
-@given(st.text(st.characters(min_codepoint=0x410, max_codepoint=0x44F) | st.characters(min_codepoint=0x3B1, max_codepoint=0x3C9), min_size=1, max_size=12))
+@given(st.text(
+    st.characters(min_codepoint=0x410, max_codepoint=0x44F) | st.characters(min_codepoint=0x3B1, max_codepoint=0x3C9),
+    min_size=1, max_size=12,
+))
 def test_whole_cyrillic_or_greek_words_stay(word: str) -> None:
     assert normalize(f"{word} 与AI") == f"{unicodedata.normalize('NFKC', word)} 与AI"
 
@@ -332,7 +371,9 @@ def check_ask(asker, q: str) -> None:
         for a in result.answer.sentences:
             s, c = a.sentence, chunks[a.passage]
             assert texts[s.doc_id][s.start:s.end] == s.text
-            assert s.doc_id == c.doc_id and c.start <= s.start < s.end <= c.end, "cited to a passage that does not hold it"
+            assert s.doc_id == c.doc_id and c.start <= s.start < s.end <= c.end, (
+                "cited to a passage that does not hold it"
+            )
             assert f"{s.text.strip()} [{a.passage}]" in result.answer.text
     else:
         assert result.verdict.problems

@@ -56,7 +56,8 @@ def test_focus_is_the_phrase_next_to_the_interrogative() -> None:
     assert parse_query("研究所的首任所长是谁", lambda t: [t]).focus == ("首任所长",)
     assert parse_query("最高可以处以多少罚款", lambda t: [t]).focus == ("罚款",)
     assert parse_query("这份报告提出了什么方法", lambda t: [t]).focus == ()  # "什么X" names the kind of answer
-    assert parse_query("来自全球的代表大约有多少", lambda t: [t]).focus == ("代表",)  # adverbs before the interrogative are not the focus
+    # adverbs before the interrogative are not the focus
+    assert parse_query("来自全球的代表大约有多少", lambda t: [t]).focus == ("代表",)
 
 
 def test_a_question_of_only_scaffolding_keeps_its_tokens() -> None:

@@ -66,7 +66,9 @@ def test_scripts_and_their_flags_exist() -> None:
     for words in used:
         script = ROOT / words[1]
         assert script.exists(), script
-        helptext = subprocess.run([sys.executable, str(script), "--help"], capture_output=True, text=True, cwd=ROOT, timeout=120)
+        helptext = subprocess.run(
+            [sys.executable, str(script), "--help"], capture_output=True, text=True, cwd=ROOT, timeout=120
+        )
         assert helptext.returncode == 0, helptext.stderr
         for option in options(words[2:]):
             assert option in helptext.stdout, (words, option)
@@ -87,7 +89,10 @@ def relative_links(text: str) -> list[str]:
     """Markdown link and image targets and HTML src/href values that are not URLs or in-page anchors."""
     text = re.sub(r"```.*?```", "", text, flags=re.S)  # code blocks hold examples, not links
     text = re.sub(r"`[^`\n]*`", "", text)
-    targets = re.findall(r"\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)", text) + re.findall(r"""(?:src|href)=["']([^"']+)["']""", text)
+    targets = (
+        re.findall(r"\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)", text)
+        + re.findall(r"""(?:src|href)=["']([^"']+)["']""", text)
+    )
     return [t for t in targets if not re.match(r"^([a-z][a-z0-9+.-]*:|#|<)", t)]
 
 

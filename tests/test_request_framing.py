@@ -20,7 +20,10 @@ from service.settings import Settings
 from service.slow_clients import uvicorn_options
 
 PUBLIC = "https://govqa.example.org/qa/"
-CHAT = b'{"model": "govqa", "messages": [{"role": "user", "content": "\\u9996\\u5c14\\u5cf0\\u4f1a\\u7684\\u4e3b\\u9898\\u662f\\u4ec0\\u4e48"}]}'
+CHAT = (
+    b'{"model": "govqa", "messages": [{"role": "user", "content": '
+    b'"\\u9996\\u5c14\\u5cf0\\u4f1a\\u7684\\u4e3b\\u9898\\u662f\\u4ec0\\u4e48"}]}'
+)
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +87,8 @@ def test_well_framed_requests_still_work_in_pieces_and_kept_alive(url: str) -> N
                 sock.sendall(piece)
                 time.sleep(0.05)
             assert sock.recv(65536).startswith(b"HTTP/1.1 200 ")
-    chunked = httpx.post(f"{url}/v1/ask", content=iter([b'{"question": "\xe9\xa6\x96\xe5\xb0\x94\xe5\xb3\xb0\xe4\xbc\x9a"}']),
+    chunked = httpx.post(f"{url}/v1/ask",
+                         content=iter([b'{"question": "\xe9\xa6\x96\xe5\xb0\x94\xe5\xb3\xb0\xe4\xbc\x9a"}']),
                          headers={"content-type": "application/json"}, timeout=30)
     assert chunked.status_code == 200
 

@@ -25,7 +25,9 @@ def test_the_configuration_document_shows_the_current_settings() -> None:
 def test_the_check_fails_on_a_stale_document(tmp_path) -> None:
     script = PROJECT_ROOT / "scripts" / "settings_table.py"
     assert subprocess.run([sys.executable, script, "--check"], capture_output=True).returncode == 0
-    stale = with_tables("# x\n<!-- settings:begin -->\nold\n<!-- settings:end -->\n").replace("GOVQA_PORT", "GOVQA_OLD_PORT")
+    stale = with_tables(
+        "# x\n<!-- settings:begin -->\nold\n<!-- settings:end -->\n"
+    ).replace("GOVQA_PORT", "GOVQA_OLD_PORT")
     assert stale != with_tables(stale) and "GOVQA_PORT" in with_tables(stale)
 
 
@@ -35,5 +37,8 @@ def test_defaults_are_written_as_a_reader_would() -> None:
     assert default_text("max_upload_bytes", fields["max_upload_bytes"]) == "20 MiB"
     assert default_text("extract_memory_bytes", fields["extract_memory_bytes"]) == "1 GiB"
     assert default_text("max_document_chars", fields["max_document_chars"]) == "1,000,000"
-    assert default_text("api_key", fields["api_key"]) == "unset" and default_text("query_onnx", fields["query_onnx"]) == "true"
+    assert (
+        default_text("api_key", fields["api_key"]) == "unset"
+        and default_text("query_onnx", fields["query_onnx"]) == "true"
+    )
     assert settings_tables().count("| variable | default | meaning |") == len(GROUPS)

@@ -95,7 +95,8 @@ class Slow:
 
 
 def drive(connections: list[Slow], until: float) -> None:
-    """Send each connection's next byte every 0.25 s and watch for the server closing them, until all are closed or `until`."""
+    """Send each connection's next byte every 0.25 s and watch for the server closing them, until all are closed
+    or `until`."""
     selector = selectors.DefaultSelector()
     for c in connections:
         selector.register(c.sock, selectors.EVENT_READ, c)
@@ -121,7 +122,10 @@ def ask_body(question: str) -> bytes:
 
 
 def post_head(body_length: int) -> bytes:
-    return b"POST /v1/ask HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % body_length
+    return (
+        b"POST /v1/ask HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+        % body_length
+    )
 
 
 def test_serve_runs_uvicorn_with_the_guards(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -154,7 +158,9 @@ def test_slow_heads_and_bodies_are_cut_and_others_are_answered_meanwhile(server:
     latencies, statuses = [], []
     with httpx.Client(base_url=url, timeout=10) as client:
         for n in range(8):
-            for method, path, payload in (("GET", "/healthz", None), ("POST", "/v1/ask", {"question": f"首尔峰会第{n}天讨论了什么？"})):
+            for method, path, payload in (
+                ("GET", "/healthz", None), ("POST", "/v1/ask", {"question": f"首尔峰会第{n}天讨论了什么？"}),
+            ):
                 started = time.monotonic()
                 statuses.append(client.request(method, path, json=payload).status_code)
                 latencies.append(time.monotonic() - started)
@@ -166,7 +172,9 @@ def test_slow_heads_and_bodies_are_cut_and_others_are_answered_meanwhile(server:
     for c in slow:
         timeout = BODY_TIMEOUT if c.kind == "body" else HEAD_TIMEOUT
         assert timeout - 0.5 < c.closed_after < timeout + SLACK, (c.kind, c.closed_after)
-        assert c.received.startswith(b"HTTP/1.1 408 ") if c.kind != "silent" else c.received == b"", (c.kind, c.received[:40])
+        assert (
+            c.received.startswith(b"HTTP/1.1 408 ") if c.kind != "silent" else c.received == b""
+        ), (c.kind, c.received[:40])
     assert app.state.in_flight == 0
 
 

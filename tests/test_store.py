@@ -151,7 +151,9 @@ def test_old_versions_are_pruned(tmp_path: Path, small_corpus) -> None:
 def test_document_without_metadata_takes_its_first_line_as_title(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    (corpus / "note.md").write_text("# 一份备忘录\n\n这是一份没有元数据记录的文件，它仍然会被索引，标题取自第一行。\n", encoding="utf-8")
+    (corpus / "note.md").write_text(
+        "# 一份备忘录\n\n这是一份没有元数据记录的文件，它仍然会被索引，标题取自第一行。\n", encoding="utf-8"
+    )
     (docs := load_corpus(corpus))
     assert docs[0].meta == DocumentMeta(doc_id="note", title="一份备忘录")
     build_index(docs, HashEmbedder(), tmp_path / "index")

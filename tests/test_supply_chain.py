@@ -45,7 +45,9 @@ def test_setup_installs_from_the_lock_with_hashes() -> None:
         if entries:
             entries[-1] += line
     assert len(entries) > 50 and all("--hash=sha256:" in e for e in entries)
-    assert not re.search(r"^\s*-e |^[a-z].* @ ", LOCK.read_text(encoding="utf-8"), re.M), "every entry is a pinned release"
+    assert not re.search(
+        r"^\s*-e |^[a-z].* @ ", LOCK.read_text(encoding="utf-8"), re.M
+    ), "every entry is a pinned release"
 
 
 def test_every_direct_dependency_is_locked_at_its_pinned_version() -> None:
@@ -75,7 +77,9 @@ def test_bandit_finds_nothing(paths: list[str], level: str) -> None:
     """Every severity in the served code; medium and above in the maintenance scripts (which start
     subprocesses and use `random` for test data by design)."""
     bandit = Path(sys.executable).parent / "bandit"
-    done = subprocess.run([str(bandit), "-q", "-r", level, *paths], cwd=PROJECT_ROOT, capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [str(bandit), "-q", "-r", level, *paths], cwd=PROJECT_ROOT, capture_output=True, text=True, check=False
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 

@@ -38,8 +38,11 @@ def open_page(browser: Browser, base_url: str, **context_options) -> tuple[Page,
     page = context.new_page()
     problems: list[str] = []
     page.on("pageerror", lambda error: problems.append(f"uncaught: {error}"))
-    # an API error is logged by chromium as a failed resource load; anything else (a CSP violation, a script error) is a fault
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" and not m.text.startswith("Failed to load resource") else None)
+    # an API error is logged by chromium as a failed resource load; anything else (a CSP violation, a script error)
+    # is a fault
+    page.on("console", lambda m: (
+        problems.append(m.text) if m.type == "error" and not m.text.startswith("Failed to load resource") else None
+    ))
     return page, problems
 
 
@@ -101,7 +104,11 @@ def test_show_in_document_highlights_the_passage_in_the_whole_text(browser: Brow
     page.goto("/")
     ask(page, THEME)
     passage = page.locator("#passage-1")
-    doc_id, start, end = passage.get_attribute("data-doc-id"), int(passage.get_attribute("data-start")), int(passage.get_attribute("data-end"))
+    doc_id, start, end = (
+        passage.get_attribute("data-doc-id"),
+        int(passage.get_attribute("data-start")),
+        int(passage.get_attribute("data-end")),
+    )
     whole = document_text(base_url, doc_id)
     assert passage.locator(".passage-text").text_content() == whole[start:end]
 
@@ -146,12 +153,19 @@ def test_an_unanswerable_question_says_so_and_lists_the_closest_passages(page: P
     expect(page.locator("#passages-heading")).to_have_text("Closest passages")
     expect(page.locator("article.passage")).to_have_count(5)
     for article in page.locator("article.passage").all():
-        doc_id, start, end = article.get_attribute("data-doc-id"), int(article.get_attribute("data-start")), int(article.get_attribute("data-end"))
+        doc_id, start, end = (
+            article.get_attribute("data-doc-id"),
+            int(article.get_attribute("data-start")),
+            int(article.get_attribute("data-end")),
+        )
         # the exact text, a Markdown link to nowhere ("[…](#)") read as its label
         assert article.locator(".passage-text").text_content() == readable(retriever.backend.texts[doc_id][start:end])
 
 
-@pytest.mark.parametrize(("length", "status", "headline"), [(1001, 422, "This question is too long"), (25_000, 413, "This question is too large to send")])
+@pytest.mark.parametrize(
+    ("length", "status", "headline"),
+    [(1001, 422, "This question is too long"), (25_000, 413, "This question is too large to send")],
+)
 def test_an_over_long_question_gets_a_readable_error(page: Page, length: int, status: int, headline: str) -> None:
     page.goto("/")
     box = page.get_by_label("Your question")
@@ -208,7 +222,10 @@ def test_a_double_submit_sends_one_request(page: Page) -> None:
     expect(page.locator("#answer a.cite").first).to_be_visible()
 
     box.fill(THEME)
-    page.evaluate("() => { const form = document.getElementById('ask-form'); form.requestSubmit(); form.requestSubmit(); form.requestSubmit(); }")
+    page.evaluate(
+        "() => { const form = document.getElementById('ask-form');"
+        " form.requestSubmit(); form.requestSubmit(); form.requestSubmit(); }"
+    )
     expect(page.locator("#asked q")).to_have_text(THEME)
     expect(page.locator("#results")).to_have_attribute("aria-busy", "false")
     page.wait_for_timeout(500)
@@ -310,7 +327,9 @@ def test_questions_and_documents_are_shown_as_text_never_as_html(page: Page) -> 
 
 @pytest.mark.parametrize("path", [f"/?q={quote(THEME)}", "/?view=documents"])
 def test_phone_width_has_no_sideways_scrolling(browser: Browser, base_url: str, path: str) -> None:
-    page, problems = open_page(browser, base_url, viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
+    page, problems = open_page(
+        browser, base_url, viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True
+    )
     page.goto(path)
     expect(page.locator("#answer a.cite, article.document").first).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")

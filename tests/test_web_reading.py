@@ -61,10 +61,16 @@ def test_a_link_to_nowhere_reads_as_its_label(page: Page, base_url: str) -> None
     expect(article).to_be_visible()
     shown = article.locator(".passage-text").text_content()
     assert "](#)" not in shown and "《全球人工智能治理倡议》" in shown
-    doc_id, start, end = article.get_attribute("data-doc-id"), int(article.get_attribute("data-start")), int(article.get_attribute("data-end"))
+    doc_id, start, end = (
+        article.get_attribute("data-doc-id"),
+        int(article.get_attribute("data-start")),
+        int(article.get_attribute("data-end")),
+    )
     exact = httpx.get(f"{base_url}/v1/documents/{doc_id}/text", params={"start": start, "end": end}).json()["text"]
     assert "[《全球人工智能治理倡议》](#)" in exact  # the citation is the exact text
-    assert shown == exact.replace("[《全球人工智能治理倡议》](#)", "《全球人工智能治理倡议》").replace("[《布莱切利人工智能安全宣言》](#)", "《布莱切利人工智能安全宣言》")
+    assert shown == exact.replace(
+        "[《全球人工智能治理倡议》](#)", "《全球人工智能治理倡议》"
+    ).replace("[《布莱切利人工智能安全宣言》](#)", "《布莱切利人工智能安全宣言》")
 
 
 def test_a_rejected_question_is_not_a_history_entry(page: Page) -> None:

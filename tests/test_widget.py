@@ -37,7 +37,10 @@ def host_page(govqa: str) -> bytes:
 
 def strict_csp(govqa: str) -> str:
     """No inline script or style, nothing from anywhere but govqa for scripts and requests."""
-    return f"default-src 'none'; script-src {govqa}; connect-src {govqa}; style-src 'self'; img-src 'none'; base-uri 'none'; form-action 'none'"
+    return (
+        f"default-src 'none'; script-src {govqa}; connect-src {govqa}; style-src 'self'; img-src 'none'; "
+        "base-uri 'none'; form-action 'none'"
+    )
 
 
 class HostServer:
@@ -86,7 +89,9 @@ def open_host(browser: Browser, url: str) -> tuple[Page, list[str], list[str]]:
     return page, problems, requests
 
 
-def test_the_widget_answers_on_a_foreign_page_under_a_strict_csp(browser: Browser, govqa: str, corpus_documents) -> None:
+def test_the_widget_answers_on_a_foreign_page_under_a_strict_csp(
+    browser: Browser, govqa: str, corpus_documents,
+) -> None:
     texts = {d.doc_id: d.text for d in corpus_documents}
     with HostServer(HOST_PORT, govqa):
         page, problems, requests = open_host(browser, f"{HOST}/")

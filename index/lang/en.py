@@ -4,11 +4,12 @@ index/lang/patterns.py compiles both into the patterns the modules use."""
 from __future__ import annotations
 
 # Question scaffolding: interrogatives and auxiliaries, matched as whole words (case-insensitive).
-SCAFFOLDING = ("what", "which", "who", "whom", "whose", "when", "where", "why", "how", "many", "much", "does", "did", "do", "is",
-               "are", "was", "were")
+SCAFFOLDING = ("what", "which", "who", "whom", "whose", "when", "where", "why", "how", "many", "much", "does", "did",
+               "do", "is", "are", "was", "were")
 # A question that asks when (regex fragments; "when" only at the start of a question or clause).
 TIME_CUES = (
-    r"^\W*(?:and |but |so )?when\b", r"\b(?:what|which) (?:year|month|date|day)\b", r"\bsince when\b", r"\bhow long ago\b",
+    r"^\W*(?:and |but |so )?when\b", r"\b(?:what|which) (?:year|month|date|day)\b", r"\bsince when\b",
+    r"\bhow long ago\b",
 )
 # A question that asks how much money.
 MONEY_CUES = (r"\bhow much (?:money|funding|cash)\b", r"\bhow (?:much|many) (?:dollars|euros|pounds|yuan)\b")
@@ -16,7 +17,9 @@ MONEY_CUES = (r"\bhow much (?:money|funding|cash)\b", r"\bhow (?:much|many) (?:d
 NUMBER_CUES = (r"\bhow (?:many|much)\b",)
 # The units an English "how many" question counts in, and the Chinese measure word or unit each is
 # written with in the documents ("how many hours" → 小时).
-COUNT_UNITS = {"hours": "小时", "minutes": "分钟", "days": "天", "weeks": "周", "months": "个月", "years": "年", "times": "次"}
+COUNT_UNITS = {
+    "hours": "小时", "minutes": "分钟", "days": "天", "weeks": "周", "months": "个月", "years": "年", "times": "次",
+}
 # How fine a time a question asks for.
 GRAIN_CUES = {
     "day": (r"\bwhat (?:day|date)\b", r"\bon which (?:day|date)\b"),
@@ -31,7 +34,8 @@ KIND_CUES = {
     "person": (r"\bwho(?:m|se)?\b",),
     "place": (r"\bwhere\b", r"\b(?:what|which) (?:city|place|country)\b"),
     "org": (
-        r"\b(?:what|which) (?:organi[sz]ation|agency|body|bodies|compan(?:y|ies)|institution|countr(?:y|ies)|committee)\b",
+        (r"\b(?:what|which) (?:organi[sz]ation|agency|body|bodies|compan(?:y|ies)|institution|countr(?:y|ies)"
+         r"|committee)\b"),
     ),
     "definition": (r"\bwhat (?:is|are|does)\b", r"\bmeaning\b", r"\bdefin"),
 }

@@ -22,7 +22,8 @@ SCAFFOLDING = re.compile(rf"{alternatives(zh.SCAFFOLDING)}|\b(?:{alternatives(en
 TIME_CUE = re.compile(alternatives(zh.TIME_CUES, en.TIME_CUES), re.IGNORECASE)
 MONEY_WORDS = alternatives(zh.MONEY_WORDS)
 MONEY_CUE = re.compile(
-    rf"多少(?:{MONEY_WORDS})|(?:{MONEY_WORDS})[{HAN_BASIC}]{{0,4}}(?:{alternatives(zh.MONEY_LINKS)})多少|{alternatives(en.MONEY_CUES)}",
+    rf"多少(?:{MONEY_WORDS})|(?:{MONEY_WORDS})[{HAN_BASIC}]{{0,4}}(?:{alternatives(zh.MONEY_LINKS)})多少"
+    rf"|{alternatives(en.MONEY_CUES)}",
     re.IGNORECASE,
 )
 NUMBER_CUE = re.compile(alternatives(zh.NUMBER_CUES, en.NUMBER_CUES), re.IGNORECASE)
@@ -31,12 +32,15 @@ COUNT_UNIT = re.compile(rf"(?:多少|(?<!哪)几)\s*([{zh.COUNTED}])|(第)几")
 ENGLISH_COUNT = re.compile(rf"\bhow many ({alternatives(tuple(en.COUNT_UNITS))})\b", re.IGNORECASE)
 # How fine a time is asked for, finest first.
 TIME_GRAIN = tuple(
-    (grain, re.compile(alternatives(zh.GRAIN_CUES[grain], en.GRAIN_CUES[grain]), re.IGNORECASE)) for grain in ("day", "month", "year")
+    (grain, re.compile(alternatives(zh.GRAIN_CUES[grain], en.GRAIN_CUES[grain]), re.IGNORECASE))
+    for grain in ("day", "month", "year")
 )
 SET_ASIDE = re.compile(zh.SET_ASIDE)
 REASON_CUE = re.compile(alternatives(zh.REASON_CUES, en.REASON_CUES), re.IGNORECASE)
 LIST_CUE = re.compile(alternatives(zh.LIST_CUES, en.LIST_CUES), re.IGNORECASE)
-KIND_CUES = {kind: re.compile(alternatives(zh.KIND_CUES[kind], en.KIND_CUES[kind]), re.IGNORECASE) for kind in zh.KIND_CUES}
+KIND_CUES = {
+    kind: re.compile(alternatives(zh.KIND_CUES[kind], en.KIND_CUES[kind]), re.IGNORECASE) for kind in zh.KIND_CUES
+}
 # What a "who / how much" question asks about: the Han phrase before 是谁/是多少 or after 多少(+measure word),
 # cut back to its last 的/之/在/对, without the adverbs before the interrogative.
 FOCUS_BEFORE = re.compile(rf"([{HAN_BASIC}]{{2,6}})(?:{alternatives(zh.FOCUS_BEFORE)})")
@@ -68,14 +72,18 @@ INTRODUCES = re.compile(r"[:：]\s*$")
 
 # -- what a text holds ----------------------------------------------------------------------------------
 
-TIME_EXPRESSION = re.compile(r"\d{4}|\d{1,2}月|\d{1,2}日|[一二三四五六七八九十〇零]{2,4}年|[上下本今去明前]年|年[初底中末]|世纪|年代|[春夏秋冬]季")
+TIME_EXPRESSION = re.compile(
+    r"\d{4}|\d{1,2}月|\d{1,2}日|[一二三四五六七八九十〇零]{2,4}年|[上下本今去明前]年"
+    r"|年[初底中末]|世纪|年代|[春夏秋冬]季"
+)
 NUMBER_EXPRESSION = re.compile(rf"\d|[{zh.NUMERAL_CHARS}]")
 DIGIT = re.compile(r"\d")
 NUMERAL = rf"(?:\d[\d,.]*|[{zh.NUMERAL_CHARS}]+)"
 COUNT = re.compile(rf"{NUMERAL}\s*(?:多|余)?\s*[{zh.COUNT_UNITS}]|\d")
 CURRENCY = rf"(?:{alternatives(zh.CURRENCIES, en.CURRENCIES)})"
 MONEY_EXPRESSION = re.compile(
-    rf"{NUMERAL}\s*(?:[十百千万亿]|{alternatives(en.MONEY_SCALES)})?\s*{CURRENCY}|[$€£¥]\s*\d|{CURRENCY}\s*\d", re.IGNORECASE
+    rf"{NUMERAL}\s*(?:[十百千万亿]|{alternatives(en.MONEY_SCALES)})?\s*{CURRENCY}|[$€£¥]\s*\d|{CURRENCY}\s*\d",
+    re.IGNORECASE,
 )
 GRAIN_EXPRESSION = {
     "year": re.compile(r"\d{4}|[〇零一二三四五六七八九]{4}\s*年|[上下本今去明前]年"),
@@ -119,7 +127,8 @@ INLINE_CREDIT = re.compile(rf"({alternatives(zh.INLINE_CREDIT_WORDS)})\s*[:：|�
 CAPTION = re.compile(rf"^({alternatives(zh.CAPTION_WORDS, en.CAPTION_WORDS)})\s*\d+", re.IGNORECASE)
 # A sentence that labels a figure or stands in for an image: never evidence for an answer.
 CAPTION_OR_PLACEHOLDER = re.compile(
-    rf"^\s*(?:(?:{alternatives(zh.CAPTION_WORDS, en.CAPTION_WORDS)}|fig\.)\s*\d|图片\s*$|图片来源|图源|(?:image|photo)\s*[:：\d])",
+    rf"^\s*(?:(?:{alternatives(zh.CAPTION_WORDS, en.CAPTION_WORDS)}|fig\.)\s*\d"
+    r"|图片\s*$|图片来源|图源|(?:image|photo)\s*[:：\d])",
     re.IGNORECASE,
 )
 META_LINE = re.compile(rf"^({alternatives(zh.META_LABELS)})\s*[|丨｜:：]")
