@@ -115,7 +115,9 @@ class BoundedHandler(logging.StreamHandler):
         self.failed += 1
 
 
-def configure(level: str = "INFO", stream: TextIO | None = None, *, burst: int = 10, window: float = 60.0) -> BoundedHandler:
+def configure(
+    level: str = "INFO", stream: TextIO | None = None, *, burst: int = 10, window: float = 60.0
+) -> BoundedHandler:
     """Make the root logger write bounded JSON lines to `stream` (stderr by default), replacing its handlers."""
     root = logging.getLogger()
     for handler in list(root.handlers):

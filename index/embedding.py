@@ -82,7 +82,8 @@ def fingerprinted_files(directory: Path) -> list[Path]:
 
 
 def stat_signature(directory: Path) -> list[list]:
-    """Name, size and modification time of each file `model_fingerprint` reads: what changes when a model is replaced."""
+    """Name, size and modification time of each file `model_fingerprint` reads: what changes when a
+    model is replaced."""
     stats = [(f.relative_to(directory).as_posix(), f.stat()) for f in fingerprinted_files(directory)]
     return [[name, stat.st_size, stat.st_mtime_ns] for name, stat in stats]
 
@@ -120,8 +121,8 @@ class SentenceTransformerEmbedder:
     """
 
     def __init__(
-        self, name: str, device: str = "cpu", threads: int | None = None, bulk_bf16: bool | None = None, query_onnx: bool = True,
-        query_int8: bool = True,
+        self, name: str, device: str = "cpu", threads: int | None = None, bulk_bf16: bool | None = None,
+        query_onnx: bool = True, query_int8: bool = True,
     ) -> None:
         self.name = name
         self.device = device
@@ -170,7 +171,9 @@ class SentenceTransformerEmbedder:
             return self.config.prompts.get(kind, "")
         return (getattr(self.model, "prompts", None) or {}).get(kind, "")
 
-    def encode(self, texts: list[str], *, batch_size: int = 32, progress: bool = False, kind: str = "passage") -> np.ndarray:
+    def encode(
+        self, texts: list[str], *, batch_size: int = 32, progress: bool = False, kind: str = "passage"
+    ) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         prefix = self.prompt(kind)

@@ -63,7 +63,9 @@ class VersionTables:
     def _check_offsets(self) -> None:
         for chunk in self.chunks:
             if self.texts[chunk.doc_id][chunk.start:chunk.end] != chunk.text:
-                raise store.IndexUnavailable(f"index {self.directory}: chunk {chunk.chunk_id} no longer matches its document")
+                raise store.IndexUnavailable(
+                    f"index {self.directory}: chunk {chunk.chunk_id} no longer matches its document"
+                )
 
     def keyword_matrix(self, tokens: list[str], positions: list[int], level: Level = "chunk") -> np.ndarray:
         return token_matrix(self._bm25 if level == "chunk" else self._sentence_bm25, tokens, positions)
@@ -185,14 +187,17 @@ def current_version(root: Path, model_name: str | None, dimension: int | None, v
         )
     if dimension is not None and model.get("dimension") != dimension:
         raise store.IndexUnavailable(
-            f"index {directory.name} holds {model.get('dimension')}-d vectors, the model makes {dimension}-d; rebuild with `govqa build`"
+            f"index {directory.name} holds {model.get('dimension')}-d vectors, the model makes {dimension}-d; "
+            "rebuild with `govqa build`"
         )
     if verify:
         store.verify(directory, manifest)
     return directory, manifest
 
 
-def load_index(root: Path, *, model_name: str | None = None, dimension: int | None = None, verify: bool = True) -> FaissBM25Index:
+def load_index(
+    root: Path, *, model_name: str | None = None, dimension: int | None = None, verify: bool = True
+) -> FaissBM25Index:
     """Load the current version under root, refusing one that is damaged or built for another model."""
     directory, manifest = current_version(root, model_name, dimension, verify)
     try:
@@ -200,4 +205,6 @@ def load_index(root: Path, *, model_name: str | None = None, dimension: int | No
     except store.IndexUnavailable:
         raise
     except (OSError, ValueError, KeyError, RuntimeError, TypeError) as exc:
-        raise store.IndexUnavailable(f"index {directory.name} cannot be read ({type(exc).__name__}: {exc}); rebuild with `govqa build`") from exc
+        raise store.IndexUnavailable(
+            f"index {directory.name} cannot be read ({type(exc).__name__}: {exc}); rebuild with `govqa build`"
+        ) from exc

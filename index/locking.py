@@ -50,5 +50,7 @@ def acquire(fd: int, wait: float | None) -> None:
             return
         except BlockingIOError:
             if time.monotonic() >= deadline:
-                raise RebuildBusy("another rebuild of this index is in progress; try again when it has finished") from None
+                raise RebuildBusy(
+                    "another rebuild of this index is in progress; try again when it has finished"
+                ) from None
             time.sleep(0.05)

@@ -122,7 +122,10 @@ def query_text(tokens: list[str]) -> str:
     brought_back: Counter[str] = Counter()
     for word, n in counts.items():
         for sub in counts:
-            if sub != word and len(sub) in (2, 3) and len(sub) < len(word) and (len(sub) == 2 or len(word) > 3) and sub in word:
+            if (
+                sub != word and len(sub) in (2, 3) and len(sub) < len(word) and (len(sub) == 2 or len(word) > 3)
+                and sub in word
+            ):
                 brought_back[sub] += n
     kept = []
     for token in tokens:
@@ -138,7 +141,9 @@ def require_pymilvus() -> None:
     try:
         import pymilvus  # noqa: F401
     except ImportError as exc:
-        raise ImportError("GOVQA_BACKEND=milvus needs the scale extra (pymilvus, milvus-lite): run `make scale` (see docs/scaling.md)") from exc
+        raise ImportError(
+            "GOVQA_BACKEND=milvus needs the scale extra (pymilvus, milvus-lite): run `make scale` (see docs/scaling.md)"
+        ) from exc
 
 
 class UnimplementedByLite(logging.Filter):
@@ -194,13 +199,21 @@ def chunk_schema(client, dimension: int, user_terms: list[str]):  # noqa: ANN001
     schema = client.create_schema(auto_id=False, enable_dynamic_field=False)
     schema.add_field("id", DataType.INT64, is_primary=True)
     schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dimension)
-    schema.add_field("keyword_text", DataType.VARCHAR, max_length=MAX_TEXT_BYTES, enable_analyzer=True, analyzer_params=analyzer_params(user_terms))
+    schema.add_field(
+        "keyword_text", DataType.VARCHAR, max_length=MAX_TEXT_BYTES, enable_analyzer=True,
+        analyzer_params=analyzer_params(user_terms),
+    )
     schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
     schema.add_field("doc_id", DataType.VARCHAR, max_length=512)
     schema.add_field("chunk_id", DataType.VARCHAR, max_length=512)
     schema.add_field("start", DataType.INT64)
     schema.add_field("end", DataType.INT64)
-    schema.add_function(Function(name="bm25", function_type=FunctionType.BM25, input_field_names=["keyword_text"], output_field_names=["sparse"]))
+    schema.add_function(
+        Function(
+            name="bm25", function_type=FunctionType.BM25, input_field_names=["keyword_text"],
+            output_field_names=["sparse"],
+        )
+    )
     return schema
 
 
@@ -217,12 +230,17 @@ def sentence_schema(client, dimension: int):  # noqa: ANN001, ANN201
 def vector_index(client, index_type: str, sparse: bool):  # noqa: ANN001, ANN201
     params = client.prepare_index_params()
     if index_type == "hnsw":
-        params.add_index(field_name="vector", index_type="HNSW", metric_type="IP", params={"M": 32, "efConstruction": 80})
+        params.add_index(
+            field_name="vector", index_type="HNSW", metric_type="IP", params={"M": 32, "efConstruction": 80}
+        )
     else:
         params.add_index(field_name="vector", index_type="FLAT", metric_type="IP")
     if sparse:
         # bm25s's defaults (Milvus's own k1 is 1.2)
-        params.add_index(field_name="sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25", params={"bm25_k1": BM25_K1, "bm25_b": BM25_B})
+        params.add_index(
+            field_name="sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25",
+            params={"bm25_k1": BM25_K1, "bm25_b": BM25_B},
+        )
     return params
 
 
@@ -275,8 +293,14 @@ def load_version(uri: str, root: Path, directory: Path, version: str, index_type
     dimension = int(chunk_vectors.shape[1])
     user_terms = KeywordTokenizer.from_file(directory / USERDICT_FILE).user_terms
     if not client.has_collection(sentences_name):
-        rows = [{"id": i, "vector": v, "chunk": int(s["chunk"])} for i, (s, v) in enumerate(zip(sentence_table, sentence_vectors))]
-        create_complete(client, sentences_name, sentence_schema(client, dimension), vector_index(client, index_type, sparse=False), rows)
+        rows = [
+            {"id": i, "vector": v, "chunk": int(s["chunk"])}
+            for i, (s, v) in enumerate(zip(sentence_table, sentence_vectors))
+        ]
+        create_complete(
+            client, sentences_name, sentence_schema(client, dimension), vector_index(client, index_type, sparse=False),
+            rows,
+        )
     if not client.has_collection(chunks_name):
         rows = [
             {
@@ -285,8 +309,13 @@ def load_version(uri: str, root: Path, directory: Path, version: str, index_type
             }
             for i, (c, v) in enumerate(zip(chunk_table, chunk_vectors))
         ]
-        create_complete(client, chunks_name, chunk_schema(client, dimension, user_terms), vector_index(client, index_type, sparse=True), rows)
-    log.info("loaded index version %s into Milvus (%d chunks, %d sentences)", version, len(chunk_table), len(sentence_table))
+        create_complete(
+            client, chunks_name, chunk_schema(client, dimension, user_terms),
+            vector_index(client, index_type, sparse=True), rows,
+        )
+    log.info(
+        "loaded index version %s into Milvus (%d chunks, %d sentences)", version, len(chunk_table), len(sentence_table)
+    )
     return chunks_name, sentences_name
 
 
@@ -294,7 +323,11 @@ def drop_pruned(uri: str, root: Path, keep: frozenset[str] = frozenset()) -> lis
     """Drop this root's collections whose version directory is gone (pruned), except versions in `keep`."""
     client = connect(uri)
     prefix = f"{PREFIX}_{root_tag(root)}_"
-    present = {re.sub(r"[^0-9A-Za-z]", "_", p.name) for p in (root / store.VERSIONS).iterdir() if p.is_dir()} if (root / store.VERSIONS).is_dir() else set()
+    present = (
+        {re.sub(r"[^0-9A-Za-z]", "_", p.name) for p in (root / store.VERSIONS).iterdir() if p.is_dir()}
+        if (root / store.VERSIONS).is_dir()
+        else set()
+    )
     present |= {re.sub(r"[^0-9A-Za-z]", "_", v) for v in keep}
     dropped = []
     for name in client.list_collections():
@@ -315,13 +348,18 @@ def milvus_loader(uri: str, index_type: str = "flat") -> Callable[[Path, Path, s
 
     def load(root: Path, staged: Path, version: str) -> None:
         if is_lite(uri) and lite_locked_elsewhere(uri):
-            log.warning("Milvus Lite database %s is open in another process; it loads version %s when it swaps it in", uri, version)
+            log.warning(
+                "Milvus Lite database %s is open in another process; it loads version %s when it swaps it in",
+                uri, version,
+            )
             return
         try:
             load_version(uri, root, staged, version, index_type)
             dropped = drop_pruned(uri, root, keep=frozenset({version}))
         except Exception as exc:  # pymilvus's own exceptions: reported as a failed rebuild, nothing published
-            raise RuntimeError(redact(f"loading index version {version} into Milvus at {uri} failed ({type(exc).__name__}: {exc})")) from exc
+            raise RuntimeError(
+                redact(f"loading index version {version} into Milvus at {uri} failed ({type(exc).__name__}: {exc})")
+            ) from exc
         if dropped:
             log.info("dropped %d Milvus collections of pruned versions", len(dropped))
 
@@ -333,7 +371,10 @@ def load_current(root: Path, uri: str, index_type: str = "flat") -> str:
     GOVQA_BACKEND=milvus); says what it did."""
     directory = store.current_dir(root)
     if is_lite(uri) and lite_locked_elsewhere(uri):
-        return f"Milvus Lite database {uri} is open in another process: that process loads index {directory.name} when it opens it"
+        return (
+            f"Milvus Lite database {uri} is open in another process: "
+            f"that process loads index {directory.name} when it opens it"
+        )
     manifest = store.read_manifest(directory)
     chunks, sentences = load_version(uri, root, directory, manifest["version"], manifest.get("index_type", index_type))
     return f"index {directory.name} is in Milvus at {redact(uri)} ({chunks}, {sentences})"
@@ -367,7 +408,9 @@ class LRUVectors:
 class MilvusIndex(VersionTables):
     """One index version: candidate search and vectors in Milvus, tables and postings from its directory."""
 
-    def __init__(self, directory: Path, manifest: dict, uri: str, collections: tuple[str, str], *, cache: int = CACHED_VECTORS) -> None:
+    def __init__(
+        self, directory: Path, manifest: dict, uri: str, collections: tuple[str, str], *, cache: int = CACHED_VECTORS
+    ) -> None:
         super().__init__(directory, manifest)
         self.uri = uri
         self.chunk_collection, self.sentence_collection = collections
@@ -381,11 +424,19 @@ class MilvusIndex(VersionTables):
 
     def _check_shapes(self) -> None:
         counts = self.manifest.get("counts", {})
-        held = {name: int(self._client.get_collection_stats(name)["row_count"]) for name in (self.chunk_collection, self.sentence_collection)}
+        held = {
+            name: int(self._client.get_collection_stats(name)["row_count"])
+            for name in (self.chunk_collection, self.sentence_collection)
+        }
         if held[self.chunk_collection] != len(self.chunks) or counts.get("chunks") != len(self.chunks):
-            raise store.IndexUnavailable(f"Milvus collection {self.chunk_collection} does not match the chunk table of {self.directory.name}")
+            raise store.IndexUnavailable(
+                f"Milvus collection {self.chunk_collection} does not match the chunk table of {self.directory.name}"
+            )
         if held[self.sentence_collection] != len(self.sentences):
-            raise store.IndexUnavailable(f"Milvus collection {self.sentence_collection} does not match the sentence table of {self.directory.name}")
+            raise store.IndexUnavailable(
+                f"Milvus collection {self.sentence_collection} does not match the sentence table of "
+                f"{self.directory.name}"
+            )
         self._check_offsets()
 
     @property
@@ -450,7 +501,8 @@ class MilvusIndex(VersionTables):
 
 
 def load_index(
-    root: Path, uri: str, *, model_name: str | None = None, dimension: int | None = None, verify: bool = True, index_type: str = "flat",
+    root: Path, uri: str, *, model_name: str | None = None, dimension: int | None = None, verify: bool = True,
+    index_type: str = "flat",
 ) -> MilvusIndex:
     """Open the current version under root with its Milvus collections (loading them when missing);
     refuses a version that is damaged or built for another model, as the FAISS backend does."""
@@ -465,4 +517,6 @@ def load_index(
     except store.IndexUnavailable:
         raise
     except Exception as exc:  # pymilvus raises its own MilvusException, connection errors and more
-        raise store.IndexUnavailable(redact(f"index {directory.name} cannot be served from Milvus at {uri} ({type(exc).__name__}: {exc})")) from exc
+        raise store.IndexUnavailable(
+            redact(f"index {directory.name} cannot be served from Milvus at {uri} ({type(exc).__name__}: {exc})")
+        ) from exc

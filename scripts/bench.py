@@ -106,7 +106,9 @@ def cell(value: object) -> str:
     return "-" if value is None else str(value)
 
 
-def format_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[object]], notes: Sequence[str] = ()) -> str:
+def format_table(
+    title: str, columns: Sequence[str], rows: Sequence[Sequence[object]], notes: Sequence[str] = ()
+) -> str:
     """A title line, aligned columns (first left, others right), then notes."""
     cells = [[cell(v) for v in row] for row in rows]
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
@@ -126,13 +128,17 @@ class Report:
         self.json_path = json_path
         self.figures: dict = {"machine": info}
 
-    def table(self, what: str, columns: Sequence[str], rows: Sequence[Sequence[object]], notes: Sequence[str] = ()) -> None:
+    def table(
+        self, what: str, columns: Sequence[str], rows: Sequence[Sequence[object]], notes: Sequence[str] = ()
+    ) -> None:
         print(format_table(f"== {what} [{describe(self.info)}]", columns, rows, notes), flush=True)
 
     def record(self, part: str, figures: dict) -> None:
         self.figures[part] = figures
         if self.json_path:
-            self.json_path.write_text(json.dumps(self.figures, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+            self.json_path.write_text(
+                json.dumps(self.figures, ensure_ascii=False, indent=2, default=str), encoding="utf-8"
+            )
 
 
 def load_questions(path: Path) -> list[str]:
@@ -158,20 +164,25 @@ RUSAGE_WRAPPER = (
 
 
 def with_peak_rss(command: list[str], report_file: Path) -> tuple[list[str], Callable[[], int]]:
-    """The command wrapped to record its peak RSS (GNU time -v, else a getrusage wrapper), and a reader of it in bytes."""
+    """The command wrapped to record its peak RSS (GNU time -v, else a getrusage wrapper), and a reader
+    of it in bytes."""
     gnu_time = Path("/usr/bin/time")
     if gnu_time.exists() and subprocess.run([str(gnu_time), "-v", "true"], capture_output=True).returncode == 0:
         def read_time() -> int:
             found = re.search(r"Maximum resident set size \(kbytes\): (\d+)", report_file.read_text())
             return int(found.group(1)) * 1024 if found else 0
         return [str(gnu_time), "-v", "-o", str(report_file), *command], read_time
-    return [sys.executable, "-c", RUSAGE_WRAPPER, str(report_file), *command], lambda: int(report_file.read_text()) * 1024
+    return (
+        [sys.executable, "-c", RUSAGE_WRAPPER, str(report_file), *command],
+        lambda: int(report_file.read_text()) * 1024,
+    )
 
 
 def run_build(corpus: Path, index_root: Path, scratch: Path) -> dict:
     """`govqa build` in a fresh process (imports and model load included), as scripts/bench_build.py does."""
     command, read_peak = with_peak_rss(
-        [str(BIN / "govqa"), "build", "--corpus", str(corpus), "--index-dir", str(index_root)], scratch / "build-rusage.txt"
+        [str(BIN / "govqa"), "build", "--corpus", str(corpus), "--index-dir", str(index_root)],
+        scratch / "build-rusage.txt",
     )
     started = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True)
@@ -217,7 +228,10 @@ def start_server(
     import httpx
 
     port = free_port()
-    env = {**os.environ, "GOVQA_HOST": "127.0.0.1", "GOVQA_PORT": str(port), "GOVQA_INDEX_DIR": str(index_root), **(env_extra or {})}
+    env = {
+        **os.environ, "GOVQA_HOST": "127.0.0.1", "GOVQA_PORT": str(port), "GOVQA_INDEX_DIR": str(index_root),
+        **(env_extra or {}),
+    }
     url = f"http://127.0.0.1:{port}"
     with log_path.open("w") as log:
         started = time.perf_counter()
@@ -317,14 +331,19 @@ def http_level(url: str, endpoint: str, stream: QuestionStream, concurrency: int
     good = [r for r in results if r[1]]
     fresh_server = [r[2] / 1000 for r in good if not r[3]]
     return {
-        "endpoint": endpoint, "concurrency": concurrency, "repeat": stream.repeat, "requests": len(results), "seconds": elapsed,
-        "requests_per_s": len(results) / elapsed, "errors": len(results) - len(good), **percentiles_ms([r[0] for r in good]),
+        "endpoint": endpoint, "concurrency": concurrency, "repeat": stream.repeat, "requests": len(results),
+        "seconds": elapsed, "requests_per_s": len(results) / elapsed, "errors": len(results) - len(good),
+        **percentiles_ms([r[0] for r in good]),
         "server_fresh": percentiles_ms(fresh_server) if fresh_server else {},
-        "server_repeated_p50": percentiles_ms([r[2] / 1000 for r in good if r[3]]).get("p50") if any(r[3] for r in good) else None,
+        "server_repeated_p50": (
+            percentiles_ms([r[2] / 1000 for r in good if r[3]]).get("p50") if any(r[3] for r in good) else None
+        ),
     }
 
 
-def http_plan(concurrency: Sequence[int], workers: Sequence[int], cache_free: bool) -> list[tuple[str, int, float, int]]:
+def http_plan(
+    concurrency: Sequence[int], workers: Sequence[int], cache_free: bool
+) -> list[tuple[str, int, float, int]]:
     """(endpoint, concurrency, share of repeated questions, workers) per level: fresh questions one at a time,
     then a mix with repeats at each higher concurrency (none when cache-free), for /v1/ask and then /v1/search."""
     return [
@@ -353,7 +372,9 @@ def tree_rss_bytes(pid: int) -> int:
     return total
 
 
-def run_server_parts(index_root: Path, questions: Sequence[str], args: argparse.Namespace, scratch: Path, http: bool) -> dict:
+def run_server_parts(
+    index_root: Path, questions: Sequence[str], args: argparse.Namespace, scratch: Path, http: bool
+) -> dict:
     """Cold start, then (when asked) the HTTP load levels, against one `govqa serve` per level (a cold
     answer cache each time); the first server's start is the cold-start figure."""
     import httpx
@@ -388,21 +409,23 @@ def print_cold(report: Report, cold: float) -> None:
 
 def print_http(report: Report, levels: list[dict], args: argparse.Namespace) -> None:
     rows = [
-        [lv["endpoint"], lv["workers"], lv["concurrency"], f"{lv['repeat']:.0%}", lv["requests"], lv["requests_per_s"], lv["p50"],
-         lv["p99"], lv["server_fresh"].get("p50"), lv["server_fresh"].get("p99"), lv["server_repeated_p50"], lv["errors"],
-         lv["rss_bytes"] / MB]
+        [lv["endpoint"], lv["workers"], lv["concurrency"], f"{lv['repeat']:.0%}", lv["requests"], lv["requests_per_s"],
+         lv["p50"], lv["p99"], lv["server_fresh"].get("p50"), lv["server_fresh"].get("p99"), lv["server_repeated_p50"],
+         lv["errors"], lv["rss_bytes"] / MB]
         for lv in levels
     ]
     repeats = ("answer cache off (GOVQA_CACHE_SIZE=0): every request is answered anew, the questions asked in turn"
                if args.cache_free else
-               f"concurrency 1 asks each question once, higher levels repeat an already-asked question {REPEAT_SHARE:.0%} of the time")
+               f"concurrency 1 asks each question once, higher levels repeat an already-asked question "
+               f"{REPEAT_SHARE:.0%} of the time")
     report.table(
         f"HTTP POST /v1/ask and GET /v1/search, mode=hybrid, k={args.k}, up to {args.http_seconds:g} s per level",
-        ["endpoint", "workers", "conc.", "repeats", "requests", "req/s", "p50 ms", "p99 ms", "srv fresh p50", "srv fresh p99",
-         "srv repeat p50", "errors", "RSS MB"],
+        ["endpoint", "workers", "conc.", "repeats", "requests", "req/s", "p50 ms", "p99 ms", "srv fresh p50",
+         "srv fresh p99", "srv repeat p50", "errors", "RSS MB"],
         rows,
         ["each level on a newly started server (empty answer cache); " + repeats,
-         "p50/p99 as the client saw them, srv = the server's took_ms; RSS: the server's processes together at the level's end",
+         ("p50/p99 as the client saw them, srv = the server's took_ms; "
+          "RSS: the server's processes together at the level's end"),
          "client threads (httpx.Client each) run on the same machine as the server"],
     )
 
@@ -479,7 +502,11 @@ def run_scale_part(index_root: Path, questions: list[str], args: argparse.Namesp
     from index.tokenizing import KeywordTokenizer
 
     current = version_dir(index_root)
-    rows = (json.loads(line) for line in (current / "sentences.jsonl").read_text(encoding="utf-8").splitlines() if line.strip())
+    rows = (
+        json.loads(line)
+        for line in (current / "sentences.jsonl").read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    )
     sentences = [row["text"] for row in rows]
     tokenizer = KeywordTokenizer.from_file(current / "userdict.txt")
     options = ScaleOptions(
@@ -489,7 +516,9 @@ def run_scale_part(index_root: Path, questions: list[str], args: argparse.Namesp
     )
     started = time.perf_counter()
     sentence_vectors = np.load(current / "sentence_vectors.npy")
-    result = run_scale(sentences, sentence_vectors, question_embedder(index_root), tokenizer, questions, options, scratch)
+    result = run_scale(
+        sentences, sentence_vectors, question_embedder(index_root), tokenizer, questions, options, scratch
+    )
     result["seconds"] = time.perf_counter() - started
     return result
 
@@ -511,7 +540,8 @@ def print_scale(report: Report, scale: dict, process_peak: int) -> None:
     )
     corpus_note = (
         f"corpus: {corpus['chunks']:,} synthetic chunks of {corpus['mean_sentences']:.1f} sentences / "
-        f"{corpus['mean_chars']:.0f} characters on average, from {corpus['source_sentences']:,} shuffled sentences of the built index "
+        f"{corpus['mean_chars']:.0f} characters on average, from {corpus['source_sentences']:,} shuffled sentences "
+        "of the built index "
         f"(made in {corpus['seconds']:.1f} s; vectors in {scale['vectors_seconds']:.1f} s)"
     )
     report.table(
@@ -519,28 +549,36 @@ def print_scale(report: Report, scale: dict, process_peak: int) -> None:
         ["index", "build s", "chunks/s", "file MB", "file B/chunk", "RSS growth B/chunk", "phase peak RSS MB"],
         [[b["index"], b["seconds"], b["chunks_per_s"], b["file_bytes"] / MB, b["file_bytes_per_chunk"],
           b["rss_growth_bytes_per_chunk"], b["phase_peak_rss_bytes"] / MB] for b in dense["builds"]],
-        [corpus_note, vectors_note, "hnsw: IndexHNSWFlat(d, 32, inner product), efConstruction 80; phase peak includes the vectors"],
+        [corpus_note, vectors_note,
+         "hnsw: IndexHNSWFlat(d, 32, inner product), efConstruction 80; phase peak includes the vectors"],
     )
     report.table(
         f"Scale run, dense queries: {corpus['chunks']:,} chunks, one query at a time, k={dense['searches'][0]['k']}",
         ["index", "efSearch", "queries", "p50 ms", "p95 ms", "p99 ms", "recall@10 vs flat"],
-        [[s["index"], s["ef_search"], s["queries"], s["p50"], s["p95"], s["p99"], s["recall@10"]] for s in dense["searches"]],
+        [[s["index"], s["ef_search"], s["queries"], s["p50"], s["p95"], s["p99"], s["recall@10"]]
+         for s in dense["searches"]],
         ["efSearch 16 is faiss's default; govqa searches HNSW with efSearch = max(2k, 64), the middle row"],
     )
     report.table(
         f"Scale run, keyword (KeywordTokenizer + bm25s, as index/build.py): {corpus['chunks']:,} chunks",
         ["figure", "value"],
-        [["tokenize", f"{keyword['tokenize_seconds']:.1f} s ({keyword['texts_tokenized']:,} texts: {keyword['tokenized']})"],
+        [["tokenize",
+          f"{keyword['tokenize_seconds']:.1f} s ({keyword['texts_tokenized']:,} texts: {keyword['tokenized']})"],
          ["bm25s index", f"{keyword['index_seconds']:.1f} s"],
          ["tokenize + index", f"{keyword['seconds']:.1f} s = {keyword['chunks_per_s']:,.0f} chunks/s"],
-         ["tokens per chunk (mean) / vocabulary", f"{keyword['mean_tokens_per_chunk']:.0f} / {keyword['vocabulary']:,}"],
+         ["tokens per chunk (mean) / vocabulary",
+          f"{keyword['mean_tokens_per_chunk']:.0f} / {keyword['vocabulary']:,}"],
          ["score matrix", f"{keyword['index_bytes'] / MB:.0f} MB = {keyword['index_bytes_per_chunk']:.0f} B/chunk"],
          ["phase peak RSS", f"{keyword['phase_peak_rss_bytes'] / MB:,.0f} MB"],
          [f"query p50 / p95 / p99, k={keyword['k']}, {keyword['queries']} questions",
           f"{keyword['p50']:.2f} / {keyword['p95']:.2f} / {keyword['p99']:.2f} ms"]],
-        ["query time: vocabulary lookup, bm25s get_scores and top-k, as FaissBM25Index.keyword; tokenizing the question is not included"],
+        [("query time: vocabulary lookup, bm25s get_scores and top-k, as FaissBM25Index.keyword; "
+          "tokenizing the question is not included")],
     )
-    phase_peaks = [scale["corpus_phase_peak_rss_bytes"], keyword["phase_peak_rss_bytes"], *(b["phase_peak_rss_bytes"] for b in dense["builds"])]
+    phase_peaks = [
+        scale["corpus_phase_peak_rss_bytes"], keyword["phase_peak_rss_bytes"],
+        *(b["phase_peak_rss_bytes"] for b in dense["builds"]),
+    ]
     report.table(
         f"Scale run, memory: {corpus['chunks']:,} chunks", ["figure", "value"],
         [["RSS at the start of the scale run", f"{scale['rss_at_start_bytes'] / MB:,.0f} MB"],
@@ -553,14 +591,21 @@ def print_scale(report: Report, scale: dict, process_peak: int) -> None:
 
 
 VECTOR_NOTES = {
-    "sentence sums": ": each chunk the normalized sum of its sentences' real vectors; queries: the questions embedded by the model",
-    "random unit": " (--fake-vectors: random 512-d unit vectors; recall and HNSW speed on them are a worst case, not what real embeddings give)",
+    "sentence sums": (
+        ": each chunk the normalized sum of its sentences' real vectors; queries: the questions embedded by the model"
+    ),
+    "random unit": (
+        " (--fake-vectors: random 512-d unit vectors; recall and HNSW speed on them are a worst case, "
+        "not what real embeddings give)"
+    ),
     "model": " from the configured model",
 }
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter, usage=argparse.SUPPRESS)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter, usage=argparse.SUPPRESS
+    )
     parser.add_argument("--corpus", type=Path, default=ROOT / "corpus")
     parser.add_argument("--questions", type=Path, default=ROOT / "tests" / "data" / "questions.jsonl")
     parser.add_argument("--only", type=lambda s: [p.strip() for p in s.split(",") if p.strip()], default=list(PARTS))
@@ -574,11 +619,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--http-seconds", type=float, default=6.0)
     parser.add_argument("--workers", type=lambda s: [int(c) for c in s.split(",")], default=[1],
                         help="GOVQA_WORKERS of the HTTP servers, each count its own levels (default 1)")
-    parser.add_argument("--cache-free", action="store_true", help="HTTP servers without an answer cache, every request new")
+    parser.add_argument("--cache-free", action="store_true",
+                        help="HTTP servers without an answer cache, every request new")
     parser.add_argument("--k", type=int, default=5)
     parser.add_argument("--scale-k", type=int, default=50)
     parser.add_argument("--dense-types", type=lambda s: tuple(p.strip() for p in s.split(",") if p.strip()), default=(),
-                        help="index kinds the scale run builds besides flat (default: all of index.vector_index.INDEX_TYPES)")
+                        help="index kinds the scale run builds besides flat "
+                             "(default: all of index.vector_index.INDEX_TYPES)")
     parser.add_argument("--scale-queries", type=int, default=200)
     parser.add_argument("--memory-limit-gib", type=float, default=24.0)
     parser.add_argument("--seed", type=int, default=0)
@@ -619,8 +666,10 @@ class CpuMeter:
 def print_parts(report: Report, parts: dict[str, dict]) -> None:
     report.table(
         "Wall time per part", ["part", "seconds", "other load (CPUs)"],
-        [[name, p["seconds"], p["other_cpus"]] for name, p in parts.items()] + [["total", sum(p["seconds"] for p in parts.values()), None]],
-        ["other load: CPUs kept busy by processes outside this benchmark (from /proc/stat); above ~0.2 the figures of that part are affected"],
+        [[name, p["seconds"], p["other_cpus"]] for name, p in parts.items()]
+        + [["total", sum(p["seconds"] for p in parts.values()), None]],
+        [("other load: CPUs kept busy by processes outside this benchmark (from /proc/stat); "
+          "above ~0.2 the figures of that part are affected")],
     )
 
 
@@ -647,7 +696,10 @@ def main(argv: Sequence[str] | None = None) -> None:
             report.record("cold_start", {"seconds": served["cold_start_seconds"]})
             print_cold(report, served["cold_start_seconds"])
             if served["levels"]:
-                report.record("http", {"k": args.k, "mode": "hybrid", "seconds_per_level": args.http_seconds, "levels": served["levels"]})
+                report.record(
+                    "http",
+                    {"k": args.k, "mode": "hybrid", "seconds_per_level": args.http_seconds, "levels": served["levels"]},
+                )
                 print_http(report, served["levels"], args)
         if "latency" in args.only:
             meter = CpuMeter()

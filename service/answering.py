@@ -18,7 +18,9 @@ import numpy as np
 from index.backend import SearchBackend, SentenceRecord
 from index.lang.patterns import ANSWER_SHAPES, GRAIN_EXPRESSION, INTRODUCES, counted
 from service.answer_features import asks  # noqa: F401 - a document's own question is never a candidate
-from service.answer_features import REFERS_BACK, Candidate, Words, candidates, constraints, question_base, question_features, question_words
+from service.answer_features import (
+    REFERS_BACK, Candidate, Words, candidates, constraints, question_base, question_features, question_words,
+)
 from service.answer_scorer import AnswerScorer, choose
 from service.query import Query
 from service.retrieval import Retrieval
@@ -97,8 +99,8 @@ def subject_words(backend: SearchBackend, query: Query) -> tuple[str, ...]:
 
 
 def judge(
-    query: Query, evidence: list[AnswerSentence], confidence: float, policy: AnswerPolicy, focus_weight: dict[str, float] | None = None,
-    subject: tuple[str, ...] = (),
+    query: Query, evidence: list[AnswerSentence], confidence: float, policy: AnswerPolicy,
+    focus_weight: dict[str, float] | None = None, subject: tuple[str, ...] = (),
 ) -> Verdict:
     """Check the evidence against what the question asks for. The focus counts as missing when the words
     the evidence lacks carry most of its weight; when the question also names a subject, one sentence must
@@ -132,7 +134,9 @@ def rule_verdict(backend: SearchBackend, retrieval: Retrieval, policy: AnswerPol
     """The question's own cues checked against the leading passages' evidence sentences. Only their
     objections count (as the scorer's features): the rules give no confidence of their own."""
     confidence = 0.0
-    evidence = [AnswerSentence(e.sentence, p.rank, e.score) for p in retrieval.passages[:EVIDENCE_PASSAGES] for e in p.evidence]
+    evidence = [
+        AnswerSentence(e.sentence, p.rank, e.score) for p in retrieval.passages[:EVIDENCE_PASSAGES] for e in p.evidence
+    ]
     focus = list(retrieval.query.focus)
     focus_weight = dict(zip(focus, backend.keyword_idf(focus).tolist()))
     return judge(retrieval.query, evidence, confidence, policy, focus_weight, subject_words(backend, retrieval.query))
@@ -186,7 +190,9 @@ def reasons(query: Query, gathered: Gathered, probability: float, threshold: flo
     if missing:
         said.append(f"the passages never mention {', '.join(missing)}")
     said += [r for r in gathered.rules.problems if not r.startswith(SEGMENT_REASONS)]
-    said.append(f"the best evidence answers with a probability of {probability:.2f}, below the threshold of {threshold:.2f}")
+    said.append(
+        f"the best evidence answers with a probability of {probability:.2f}, below the threshold of {threshold:.2f}"
+    )
     return tuple(said)
 
 
@@ -206,7 +212,9 @@ def quoted(backend: SearchBackend, found: list[Candidate], picked: list[int]) ->
     return sorted(chosen, key=lambda s: (s.passage, s.sentence.start))
 
 
-def compose(backend: SearchBackend, retrieval: Retrieval, policy: AnswerPolicy, scorer: AnswerScorer) -> tuple[Answer | None, Verdict]:
+def compose(
+    backend: SearchBackend, retrieval: Retrieval, policy: AnswerPolicy, scorer: AnswerScorer
+) -> tuple[Answer | None, Verdict]:
     """An answer of one or a few cited sentences, or None with the verdict saying why."""
     gathered = gather(backend, retrieval, policy)
     logits = scorer.sentence_logits(gathered.found)

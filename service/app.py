@@ -53,14 +53,17 @@ def create_app(settings: Settings | None = None, embedder: SentenceTransformerEm
         except Exception as exc:  # reported by /readyz instead of crashing
             log.error("index not loaded: %s", exc)
             app.state.load_error = str(exc)
-        watcher = asyncio.create_task(watch(app.state.swapper, settings.reload_seconds)) if settings.reload_seconds else None
+        watcher = (
+            asyncio.create_task(watch(app.state.swapper, settings.reload_seconds)) if settings.reload_seconds else None
+        )
         async with mcp_sessions(app):
             yield
         if watcher is not None:
             watcher.cancel()
 
     app = FastAPI(
-        title="govqa", version="0.1.0", lifespan=lifespan, responses=ERROR_RESPONSES, description="Cited answers from documents on global AI governance.",
+        title="govqa", version="0.1.0", lifespan=lifespan, responses=ERROR_RESPONSES,
+        description="Cited answers from documents on global AI governance.",
         docs_url=None, redoc_url=None,  # served from local files by install_docs
     )
     app.state.settings = settings
@@ -71,7 +74,9 @@ def create_app(settings: Settings | None = None, embedder: SentenceTransformerEm
     install_metrics(app)
     app.add_middleware(PercentEncodeQuery)
     if settings.cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"], allow_headers=["*"])
+        app.add_middleware(
+            CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"], allow_headers=["*"]
+        )
     app.add_middleware(BodyLimit, uploads=("/v1/documents", settings.max_upload_bytes + 64 * 1024))
 
     app.include_router(health_router)

@@ -74,7 +74,9 @@ class Asker:
         self.scorer = scorer or AnswerScorer.load(settings.answer_model)
         self.cache = LRUCache(settings.cache_size)
 
-    def ask(self, question: str, k: int | None = None, mode: Mode | None = None, doc_ids: frozenset[str] | None = None) -> AskResult:
+    def ask(
+        self, question: str, k: int | None = None, mode: Mode | None = None, doc_ids: frozenset[str] | None = None
+    ) -> AskResult:
         started = time.perf_counter()
         normalized = normalize(question)
         k, mode = k or self.settings.top_k, mode or self.settings.mode
@@ -85,11 +87,15 @@ class Asker:
         if result is None:
             retrieval = pipeline.retrieve(self.retriever, normalized, k, mode, doc_ids)
             answer, verdict = pipeline.answer(self.retriever, retrieval, self.policy, self.scorer)
-            result = AskResult(normalized, answer, verdict, retrieval.passages, mode, backend.version, query=retrieval.query)
+            result = AskResult(
+                normalized, answer, verdict, retrieval.passages, mode, backend.version, query=retrieval.query
+            )
             if self.cache.size:
                 self.cache.put(key, result)
         return replace(result, question=question, took_ms=(time.perf_counter() - started) * 1000, cached=cached)
 
-    def search(self, question: str, k: int | None = None, mode: Mode | None = None, doc_ids: frozenset[str] | None = None) -> list[Passage]:
+    def search(
+        self, question: str, k: int | None = None, mode: Mode | None = None, doc_ids: frozenset[str] | None = None
+    ) -> list[Passage]:
         """The passages alone (no answer, no cache): what /v1/search, MCP's search and Dify's retrieval return."""
         return pipeline.search(self.retriever, question, k, mode, doc_ids)

@@ -14,7 +14,9 @@ from service.settings import Mode, Settings
 
 T = TypeVar("T")
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="govqa: cited answers from documents on AI governance.")
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, help="govqa: cited answers from documents on AI governance."
+)
 
 
 def settings_with(**overrides) -> Settings:  # noqa: ANN003 - CLI options, None when not given
@@ -27,7 +29,12 @@ def build(
     index_dir: Annotated[Optional[Path], typer.Option(help="index root (default: GOVQA_INDEX_DIR)")] = None,
     model: Annotated[Optional[str], typer.Option(help="sentence-transformers model (default: GOVQA_MODEL)")] = None,
     force: Annotated[bool, typer.Option(help="rebuild even when the corpus, model and settings are unchanged")] = False,
-    backend: Annotated[Optional[str], typer.Option(help="faiss or milvus (default: GOVQA_BACKEND); milvus also loads the version into GOVQA_MILVUS_URI before publishing it")] = None,
+    backend: Annotated[Optional[str], typer.Option(
+        help=(
+            "faiss or milvus (default: GOVQA_BACKEND); milvus also loads the version into GOVQA_MILVUS_URI "
+            "before publishing it"
+        ),
+    )] = None,
 ) -> None:
     """Build a new index version from the corpus and publish it atomically (waits for a rebuild already running)."""
     if backend is not None and backend not in ("faiss", "milvus"):
@@ -58,7 +65,8 @@ def updater(settings: Settings):  # noqa: ANN201 - a CorpusUpdater (imported laz
 
 
 def milvus_hook(settings: Settings):  # noqa: ANN201 - a build hook, or None
-    """With GOVQA_BACKEND=milvus, every new version (build, add, remove) is loaded into Milvus before it is published."""
+    """With GOVQA_BACKEND=milvus, every new version (build, add, remove) is loaded into Milvus before it
+    is published."""
     if settings.backend != "milvus":
         return None
     from index.milvus_backend import milvus_loader, require_pymilvus
@@ -86,7 +94,9 @@ def corpus_or_exit(change: Callable[[], T]) -> T:
 
 @app.command()
 def add(
-    files: Annotated[list[Path], typer.Argument(help=".txt, .md, .html, .pdf or .docx files", exists=True, dir_okay=False, readable=True)],
+    files: Annotated[list[Path], typer.Argument(
+        help=".txt, .md, .html, .pdf or .docx files", exists=True, dir_okay=False, readable=True,
+    )],
     title: Annotated[Optional[str], typer.Option(help="title (default: the file's own, else its first line)")] = None,
     author: Annotated[Optional[list[str]], typer.Option("--author", help="an author (repeatable)")] = None,
     date: Annotated[Optional[str], typer.Option(help="publication date, e.g. 2024-05-22")] = None,
@@ -96,7 +106,9 @@ def add(
     """Add documents to the corpus and publish an index version with them; a running server picks it up."""
     from index.updates import Upload
 
-    overrides = {k: v for k, v in dict(title=title, authors=author, date=date, publisher=publisher, url=url).items() if v}
+    overrides = {
+        k: v for k, v in dict(title=title, authors=author, date=date, publisher=publisher, url=url).items() if v
+    }
     uploads = [Upload(f.read_bytes(), f.name) for f in files]
     result = corpus_or_exit(lambda: updater(Settings()).add(uploads, overrides))
     for meta in result.added:
@@ -133,7 +145,10 @@ def list_documents(as_json: Annotated[bool, typer.Option("--json", help="print J
         typer.echo(f"{row['doc_id']}  {row['date'] or '-':10s}  {row['chars']:>7d} chars  {row['title']}{mark}")
 
 
-URL_HELP = "ask the govqa server at this base URL (default: GOVQA_URL, else the configured host and port when a server answers there)"
+URL_HELP = (
+    "ask the govqa server at this base URL (default: GOVQA_URL, else the configured host and port when a server "
+    "answers there)"
+)
 LOCAL_HELP = "load the index in this process even when a server is running"
 
 
@@ -173,7 +188,8 @@ def server_call(call: Callable[[], T]) -> T:
 
 
 def quiet_model_loading() -> None:
-    """No progress bars from the model libraries on a terminal command's stderr (set by the command, for its process)."""
+    """No progress bars from the model libraries on a terminal command's stderr (set by the command, for
+    its process)."""
     import os
 
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
@@ -217,7 +233,9 @@ def ask(
     question: str,
     k: Annotated[int, typer.Option("-k", "--top-k", min=1, max=20)] = 5,
     mode: Annotated[Optional[str], typer.Option(help="hybrid, dense or keyword")] = None,
-    doc_id: Annotated[Optional[list[str]], typer.Option("--doc-id", help="restrict to this document (repeatable)")] = None,
+    doc_id: Annotated[
+        Optional[list[str]], typer.Option("--doc-id", help="restrict to this document (repeatable)"),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the API's JSON")] = False,
     url: Annotated[Optional[str], typer.Option(help=URL_HELP)] = None,
     local: Annotated[bool, typer.Option("--local", help=LOCAL_HELP)] = False,
@@ -262,12 +280,23 @@ def check_mode(mode: str | None) -> None:
 
 @app.command("eval")
 def evaluate(
-    sets: Annotated[Optional[list[Path]], typer.Argument(help="question files (asked of the configured index) and corpus directories (documents in any readable format, with questions.jsonl)")] = None,
+    sets: Annotated[Optional[list[Path]], typer.Argument(
+        help=(
+            "question files (asked of the configured index) and corpus directories "
+            "(documents in any readable format, with questions.jsonl)"
+        ),
+    )] = None,
     mode: Annotated[Optional[str], typer.Option(help="hybrid, dense or keyword")] = None,
-    url: Annotated[Optional[str], typer.Option(help="evaluate a running server at this base URL instead (question files only)")] = None,
-    scratch: Annotated[Path, typer.Option(help="where corpus directories are indexed (reused while their files are unchanged)")] = Path("indexes/eval"),
+    url: Annotated[Optional[str], typer.Option(
+        help="evaluate a running server at this base URL instead (question files only)",
+    )] = None,
+    scratch: Annotated[Path, typer.Option(
+        help="where corpus directories are indexed (reused while their files are unchanged)",
+    )] = Path("indexes/eval"),
     json_out: Annotated[Optional[Path], typer.Option("--json", help="write the figures to this file")] = None,
-    compare: Annotated[Optional[tuple[Path, Path]], typer.Option(help="print B − A for two --json files instead")] = None,
+    compare: Annotated[
+        Optional[tuple[Path, Path]], typer.Option(help="print B − A for two --json files instead"),
+    ] = None,
 ) -> None:
     """Run question sets through govqa and print, per set and as a macro average, hit@k, MRR, nDCG,
     answer-sentence hit, abstention and latency."""
@@ -277,10 +306,14 @@ def evaluate(
         compare_runs(*compare)
         return
     if not sets:
-        raise typer.BadParameter("give question files or corpus directories (or --compare A.json B.json)", param_hint="SETS")
+        raise typer.BadParameter(
+            "give question files or corpus directories (or --compare A.json B.json)", param_hint="SETS"
+        )
     check_mode(mode)
     if url and any(path.is_dir() for path in sets):
-        raise typer.BadParameter("--url evaluates question files only: the server's corpus is its own", param_hint="--url")
+        raise typer.BadParameter(
+            "--url evaluates question files only: the server's corpus is its own", param_hint="--url"
+        )
     summaries = {}
     for name, questions, texts, names, ask in eval_askers(sets, mode, url, scratch):
         try:
@@ -334,7 +367,10 @@ def remote_asker(url: str, mode: str | None):  # noqa: ANN201 - (texts, ask func
     client = httpx.Client(base_url=url, timeout=60)
     listing = client.get("/v1/documents")
     listing.raise_for_status()
-    texts = {d["doc_id"]: client.get(f"/v1/documents/{d['doc_id']}/text").json()["text"] for d in listing.json()["documents"]}
+    texts = {
+        d["doc_id"]: client.get(f"/v1/documents/{d['doc_id']}/text").json()["text"]
+        for d in listing.json()["documents"]
+    }
 
     def ask(q: str) -> evaluation.Outcome:
         response = client.post("/v1/ask", json={"question": q, "top_k": 10, "mode": mode or "hybrid"})
@@ -365,9 +401,15 @@ def mcp() -> None:
 def serve(
     host: Annotated[Optional[str], typer.Option(help="bind address (default: GOVQA_HOST)")] = None,
     port: Annotated[Optional[int], typer.Option(help="port (default: GOVQA_PORT)")] = None,
-    replicas: Annotated[Optional[int], typer.Option(min=1, help="serve through Ray Serve with this many replicas (the scale extra; see docs/scaling.md)")] = None,
-    ray_address: Annotated[Optional[str], typer.Option(help="with --replicas: an existing Ray cluster (default: a local one bound to 127.0.0.1)")] = None,
-    workers: Annotated[Optional[int], typer.Option(min=1, help="answering processes sharing the port (default: GOVQA_WORKERS)")] = None,
+    replicas: Annotated[Optional[int], typer.Option(
+        min=1, help="serve through Ray Serve with this many replicas (the scale extra; see docs/scaling.md)",
+    )] = None,
+    ray_address: Annotated[Optional[str], typer.Option(
+        help="with --replicas: an existing Ray cluster (default: a local one bound to 127.0.0.1)",
+    )] = None,
+    workers: Annotated[Optional[int], typer.Option(
+        min=1, help="answering processes sharing the port (default: GOVQA_WORKERS)",
+    )] = None,
 ) -> None:
     """Serve the HTTP API."""
     settings = settings_with(host=host, port=port, workers=workers)

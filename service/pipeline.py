@@ -59,7 +59,9 @@ def expand(retriever: Retriever, query: Query, mode: Mode) -> Query:
     return retriever.neighbours.expand(retriever.people.with_author_names(query))
 
 
-def candidates(retriever: Retriever, query: Query, vector: np.ndarray | None, mode: Mode, doc_ids: frozenset[str] | None) -> Hits:
+def candidates(
+    retriever: Retriever, query: Query, vector: np.ndarray | None, mode: Mode, doc_ids: frozenset[str] | None
+) -> Hits:
     """Chunks found by the vector index and by BM25, each to the configured depth."""
     depth, backend = retriever.settings.candidates, retriever.backend
     dense = backend.dense(vector, depth, doc_ids) if vector is not None else []
@@ -67,7 +69,9 @@ def candidates(retriever: Retriever, query: Query, vector: np.ndarray | None, mo
     return Hits([h.chunk for h in dense], [h.chunk for h in keyword])
 
 
-def signals(retriever: Retriever, query: Query, vector: np.ndarray | None, hits: Hits, mode: Mode, named: tuple[str, ...]) -> list[Candidate]:
+def signals(
+    retriever: Retriever, query: Query, vector: np.ndarray | None, hits: Hits, mode: Mode, named: tuple[str, ...]
+) -> list[Candidate]:
     """Every candidate scored by the four signals (passage and sentence, dense and BM25), fused; best first."""
     people = retriever.people
     return score_candidates(
@@ -76,7 +80,9 @@ def signals(retriever: Retriever, query: Query, vector: np.ndarray | None, hits:
     )
 
 
-def rank(retriever: Retriever, query: Query, scored: list[Candidate], hits: Hits, mode: Mode, named: tuple[str, ...]) -> list[Candidate]:
+def rank(
+    retriever: Retriever, query: Query, scored: list[Candidate], hits: Hits, mode: Mode, named: tuple[str, ...]
+) -> list[Candidate]:
     """The candidates in their final order: those holding the asked kind of answer raised, rank fusion
     when configured, passages by or about a person the question names first."""
     settings = retriever.settings
@@ -94,12 +100,17 @@ def evidence(retriever: Retriever, rank: int, candidate: Candidate) -> Passage:
     sentences = tuple(s for s in candidate.sentences if not is_caption(backend.sentences[s.position].embed_text))
     shown = replace(candidate, sentences=sentences)
     margin = retriever.settings.evidence_margin
-    found = tuple(Evidence(backend.sentences[s.position], s.score) for s in evidence_of(shown, margin)) if sentences else ()
+    found = (
+        tuple(Evidence(backend.sentences[s.position], s.score) for s in evidence_of(shown, margin)) if sentences else ()
+    )
     meta = backend.documents[chunk.doc_id]
     return Passage(rank, candidate.position, chunk, candidate.score, meta.title, found, meta.url)
 
 
-def retrieve(retriever: Retriever, question: str, k: int | None = None, mode: Mode | None = None, doc_ids: frozenset[str] | None = None) -> Retrieval:
+def retrieve(
+    retriever: Retriever, question: str, k: int | None = None, mode: Mode | None = None,
+    doc_ids: frozenset[str] | None = None,
+) -> Retrieval:
     """The stages up to the evidence: the parsed question, every scored candidate and the k passages returned."""
     k, mode = k or retriever.settings.top_k, mode or retriever.settings.mode
     query = parse(retriever, question)
@@ -114,11 +125,16 @@ def retrieve(retriever: Retriever, question: str, k: int | None = None, mode: Mo
     return Retrieval(query, ranked, [evidence(retriever, r, c) for r, c in enumerate(chosen, start=1)], vector)
 
 
-def search(retriever: Retriever, question: str, k: int | None = None, mode: Mode | None = None, doc_ids: frozenset[str] | None = None) -> list[Passage]:
+def search(
+    retriever: Retriever, question: str, k: int | None = None, mode: Mode | None = None,
+    doc_ids: frozenset[str] | None = None,
+) -> list[Passage]:
     return retrieve(retriever, question, k, mode, doc_ids).passages
 
 
-def answer(retriever: Retriever, retrieval: Retrieval, policy: AnswerPolicy, scorer: AnswerScorer) -> tuple[Answer | None, Verdict]:
+def answer(
+    retriever: Retriever, retrieval: Retrieval, policy: AnswerPolicy, scorer: AnswerScorer
+) -> tuple[Answer | None, Verdict]:
     """The sentences that answer, quoted with their citations, and the verdict: the scorer's probability
     that they answer, and why govqa abstains when it is below the threshold."""
     return compose(retriever.backend, retrieval, policy, scorer)

@@ -141,5 +141,6 @@ def parse_query(
         translated += tuple(v for v in spellings([*tokens, *translated]) if v not in tokens and v not in translated)
     return Query(
         question, normalized, tuple(tokens) + translated, bool(LIST_CUE.search(normalized)), answer_type(asked), focus,
-        bool(REASON_CUE.search(normalized)), language, translated, count_unit(asked), time_grain(asked), kinds=asked_kinds(asked),
+        bool(REASON_CUE.search(normalized)), language, translated, count_unit(asked), time_grain(asked),
+        kinds=asked_kinds(asked),
     )

@@ -28,7 +28,13 @@ async def ask(body: AskIn, asker: Annotated[Asker, Depends(get_asker)]) -> AskOu
 @router.get("/v1/search", response_model=SearchOut)
 async def search(
     asker: Annotated[Asker, Depends(get_asker)],
-    q: Annotated[str, Query(min_length=1, max_length=1000, json_schema_extra={"pattern": NOT_BLANK}, description="the question (not all whitespace)")],
+    q: Annotated[
+        str,
+        Query(
+            min_length=1, max_length=1000, json_schema_extra={"pattern": NOT_BLANK},
+            description="the question (not all whitespace)",
+        ),
+    ],
     k: Annotated[int, Query(ge=1, le=20)] = 5,
     mode: Mode = "hybrid",
     doc_id: Annotated[list[str] | None, Query(description="restrict to these documents")] = None,
@@ -39,4 +45,6 @@ async def search(
     doc_ids = document_filter(asker, doc_id)
     started = time.perf_counter()
     found = await run_in_threadpool(pipeline.retrieve, asker.retriever, q, k, mode, doc_ids)
-    return search_out(q, mode, found.passages, asker.retriever.backend.version, (time.perf_counter() - started) * 1000, found.query)
+    return search_out(
+        q, mode, found.passages, asker.retriever.backend.version, (time.perf_counter() - started) * 1000, found.query
+    )

@@ -77,7 +77,9 @@ def sentence_rows(backend: SearchBackend, positions: list[int]) -> tuple[np.ndar
 def byline_mask(tokens: list[str], bylines: list[frozenset[str]], owners: np.ndarray) -> np.ndarray:
     """For each question token (rows) and candidate sentence (columns): does the token name the author
     of the sentence's chunk? Read once per chunk, then spread over its sentences."""
-    per_chunk = np.array([[token in byline for byline in bylines] for token in tokens], dtype=bool).reshape(len(tokens), len(bylines))
+    per_chunk = np.array(
+        [[token in byline for byline in bylines] for token in tokens], dtype=bool
+    ).reshape(len(tokens), len(bylines))
     return per_chunk[:, owners] if len(owners) else np.zeros((len(tokens), 0), dtype=bool)
 
 
@@ -87,7 +89,8 @@ def names_its_author(backend: SearchBackend, rows: np.ndarray, owners: np.ndarra
     Only the sentences of chunks with an author are read."""
     of_chunk = [names(p) for p in positions]
     return np.array([
-        bool(of_chunk[owner]) and any(n in backend.sentences[row].embed_text for n in of_chunk[owner]) for row, owner in zip(rows, owners)
+        bool(of_chunk[owner]) and any(n in backend.sentences[row].embed_text for n in of_chunk[owner])
+        for row, owner in zip(rows, owners)
     ], dtype=bool)
 
 
@@ -114,7 +117,9 @@ def score_candidates(
         sent_bm25 = np.where(byline_mask(tokens, [bylines(p) for p in positions], owners), 0.0, sent_bm25)
     sent_bm25 = sent_bm25.sum(axis=0)
     if names is not None:
-        sent_bm25 = np.where(names_its_author(backend, rows, owners, positions, names), BIOGRAPHY_WEIGHT * sent_bm25, sent_bm25)
+        sent_bm25 = np.where(
+            names_its_author(backend, rows, owners, positions, names), BIOGRAPHY_WEIGHT * sent_bm25, sent_bm25
+        )
 
     sentence_score = weights.sentence_dense * zscore(sent_cos) + weights.sentence_keyword * zscore(sent_bm25)
     best_cos = np.full(len(positions), -np.inf)

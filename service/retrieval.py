@@ -55,12 +55,16 @@ class Retrieval:
     vector: np.ndarray | None = None  # the question's embedding (None in keyword mode)
 
 
-def favour_answer_type(candidates: list[Candidate], pattern: re.Pattern[str] | None, chunks: list[ChunkRecord], bonus: float) -> list[Candidate]:
+def favour_answer_type(
+    candidates: list[Candidate], pattern: re.Pattern[str] | None, chunks: list[ChunkRecord], bonus: float
+) -> list[Candidate]:
     """The passages that hold what the question's kind asks for (a time, a count) gain `bonus`; the
     order is then by score again. A "when" question's answer names a time, its near misses often none."""
     if pattern is None or not bonus:
         return candidates
-    raised = [replace(c, score=c.score + bonus) if pattern.search(chunks[c.position].embed_text) else c for c in candidates]
+    raised = [
+        replace(c, score=c.score + bonus) if pattern.search(chunks[c.position].embed_text) else c for c in candidates
+    ]
     return sorted(raised, key=lambda c: -c.score)
 
 
@@ -95,7 +99,10 @@ class Retriever:
         self.backend = backend
         self.embedder = embedder
         self.settings = settings
-        self.weights = Weights(settings.weight_dense, settings.weight_keyword, settings.weight_sentence_dense, settings.weight_sentence_keyword)
+        self.weights = Weights(
+            settings.weight_dense, settings.weight_keyword,
+            settings.weight_sentence_dense, settings.weight_sentence_keyword,
+        )
         self.people = People.build([c.author for c in backend.chunks], backend.tokenize)
         self.neighbours = WordNeighbours(backend, embedder, settings.expand_threshold, settings.expand_words)
 

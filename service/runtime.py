@@ -35,7 +35,8 @@ def extraction_limits(settings: Settings) -> ExtractionLimits:
     """What extracting one untrusted file may cost, from the settings."""
     return ExtractionLimits(
         wall_seconds=settings.extract_timeout_seconds, cpu_seconds=settings.extract_cpu_seconds,
-        memory_bytes=settings.extract_memory_bytes, max_chars=settings.max_document_chars, chunker=chunker_settings(settings),
+        memory_bytes=settings.extract_memory_bytes, max_chars=settings.max_document_chars,
+        chunker=chunker_settings(settings),
         costs=CostLimits(
             max_sentences=settings.max_document_sentences, max_chunks=settings.max_document_chunks,
             max_sentence_chars=settings.max_sentence_chars, max_growth_bytes=settings.max_index_growth_bytes,
@@ -47,7 +48,10 @@ def open_index(settings: Settings, dimension: int | None = None) -> FaissBM25Ind
     if settings.backend == "milvus":  # pymilvus is an optional extra: imported only when chosen
         from index.milvus_backend import load_index as load_milvus_index
 
-        return load_milvus_index(settings.index_dir, settings.milvus_uri, model_name=settings.model, dimension=dimension, index_type=settings.index_type)
+        return load_milvus_index(
+            settings.index_dir, settings.milvus_uri, model_name=settings.model, dimension=dimension,
+            index_type=settings.index_type,
+        )
     return load_index(settings.index_dir, model_name=settings.model, dimension=dimension)
 
 
@@ -78,6 +82,7 @@ def corpus_updater(
 ) -> CorpusUpdater:
     """The corpus updater of the configured corpus and index root, for the command line and the admin routes."""
     return CorpusUpdater(
-        settings.corpus, settings.index_dir, embedder, chunker=chunker_settings(settings), index_type=settings.index_type,
-        keep=settings.keep_versions, wait=wait, before_publish=before_publish, limits=extraction_limits(settings),
+        settings.corpus, settings.index_dir, embedder, chunker=chunker_settings(settings),
+        index_type=settings.index_type, keep=settings.keep_versions, wait=wait, before_publish=before_publish,
+        limits=extraction_limits(settings),
     )

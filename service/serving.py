@@ -42,7 +42,10 @@ def tree_bytes(path: Path) -> int:
 def worker_bytes(settings: Settings) -> int:
     """A cautious estimate of one worker's resident memory: its share of the index and model files, read
     whole, and the process itself."""
-    return PROCESS_BASE_BYTES + tree_bytes(settings.index_dir) // max(settings.keep_versions, 1) + tree_bytes(Path(settings.model) / "onnx")
+    return (
+        PROCESS_BASE_BYTES + tree_bytes(settings.index_dir) // max(settings.keep_versions, 1)
+        + tree_bytes(Path(settings.model) / "onnx")
+    )
 
 
 def available_bytes() -> int | None:
@@ -61,8 +64,8 @@ def memory_refusal(settings: Settings, available: int | None) -> str | None:
     need = settings.workers * worker_bytes(settings)
     if available is None or need <= available:
         return None
-    return (f"{settings.workers} workers need about {need / 2**30:.1f} GiB and {available / 2**30:.1f} GiB is available; "
-            f"set GOVQA_WORKERS to {max(1, available // worker_bytes(settings))} or fewer")
+    return (f"{settings.workers} workers need about {need / 2**30:.1f} GiB and {available / 2**30:.1f} GiB "
+            f"is available; set GOVQA_WORKERS to {max(1, available // worker_bytes(settings))} or fewer")
 
 
 class WorkerConfig(uvicorn.Config):
@@ -73,7 +76,9 @@ class WorkerConfig(uvicorn.Config):
         from service.slow_clients import uvicorn_options
 
         self.govqa_settings = per_worker(settings)  # before uvicorn's own __init__, which configures logging
-        super().__init__(app="service.app:create_app", **{**uvicorn_options(settings), "http": "h11"}, workers=settings.workers)
+        super().__init__(
+            app="service.app:create_app", **{**uvicorn_options(settings), "http": "h11"}, workers=settings.workers
+        )
 
     def configure_logging(self) -> None:
         super().configure_logging()

@@ -67,7 +67,8 @@ def ask(url: str, question: str) -> dict:
     return response.json()
 
 
-QUESTIONS = ["首尔峰会的主题是什么？", "中美人工智能政府间首次对话在哪里举行？", "What did the Bletchley Declaration say about frontier AI?",
+QUESTIONS = ["首尔峰会的主题是什么？", "中美人工智能政府间首次对话在哪里举行？",
+             "What did the Bletchley Declaration say about frontier AI?",
              "布莱切利宣言由多少个国家签署？", "欧盟人工智能法案的罚款是多少？", "人工智能治理的国际合作有哪些机制？"]
 
 
@@ -103,7 +104,10 @@ def test_sigterm_stops_the_supervisor_and_every_worker(settings: Settings, built
     assert len(workers) == 2
     process.send_signal(signal.SIGTERM)
     assert process.wait(60) == 0
-    assert not [pid for pid in workers if Path(f"/proc/{pid}").exists() and b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+    assert not [
+        pid for pid in workers
+        if Path(f"/proc/{pid}").exists() and b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    ]
     serving.close()
 
 
