@@ -23,8 +23,9 @@ class Hit:
     score: float
 
 
-class SearchBackend(Protocol):
-    """Where vectors and postings live. The FAISS + bm25s backend is the default."""
+class IndexedCorpus(Protocol):
+    """What an index version holds as records: its documents, their canonical texts, chunks and sentences
+    (what the read routes, the evidence and the answer read)."""
 
     version: str
     manifest: dict
@@ -33,6 +34,10 @@ class SearchBackend(Protocol):
     chunks: list[ChunkRecord]
     chunk_positions: dict[str, int]
     sentences: list[SentenceRecord]
+
+
+class CandidateSource(Protocol):
+    """What retrieval needs: first-stage candidates, stored vectors and BM25 postings."""
 
     def dense(self, vector: np.ndarray, k: int, doc_ids: frozenset[str] | None = None) -> list[Hit]: ...
 
@@ -51,6 +56,11 @@ class SearchBackend(Protocol):
         """Inverse document frequency of each token over the chunks (highest for unseen tokens)."""
         ...
 
+
+class IndexWords(Protocol):
+    """What the question's tokenizer and lexicon need: the index's own tokenizer, translations,
+    spellings and the words it knows."""
+
     def tokenize(self, text: str) -> list[str]: ...
 
     def translate(self, text: str) -> Translated:
@@ -68,3 +78,8 @@ class SearchBackend(Protocol):
     def similar_words(self, vectors: np.ndarray, threshold: float, per_word: int) -> list[list[str]]:
         """For each word vector (from the index's model), the corpus words nearest in meaning."""
         ...
+
+
+class SearchBackend(IndexedCorpus, CandidateSource, IndexWords, Protocol):
+    """Where vectors and postings live, all three parts together: what a backend implements. The FAISS +
+    bm25s backend is the default; Milvus is the other (index/milvus_backend.py)."""

@@ -13,7 +13,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import replace
 
-from index.backend import SearchBackend
+from index.backend import IndexWords
 from index.embedding import Embedder
 from index.vocabulary import is_han_word
 from service.query import Query
@@ -24,7 +24,7 @@ CACHED_WORDS = 4096
 class WordNeighbours:
     """Nearest corpus words for unknown question words, remembered per word for one index version."""
 
-    def __init__(self, backend: SearchBackend, embedder: Embedder, threshold: float, per_word: int) -> None:
+    def __init__(self, backend: IndexWords, embedder: Embedder, threshold: float, per_word: int) -> None:
         self.backend = backend
         self.embedder = embedder
         self.threshold = threshold

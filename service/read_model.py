@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from index.backend import SearchBackend
+from index.backend import IndexedCorpus
 from service.schemas import DocumentOut, DocumentsOut, DocumentTextOut, PassageRecordOut, document_out
 
 
@@ -22,27 +22,27 @@ class BadRange(ValueError):
     """A text range outside its document."""
 
 
-def known_document(backend: SearchBackend, doc_id: str) -> str:
+def known_document(backend: IndexedCorpus, doc_id: str) -> str:
     if doc_id not in backend.documents:
         raise NotFound("document", doc_id)
     return doc_id
 
 
-def documents(backend: SearchBackend) -> DocumentsOut:
+def documents(backend: IndexedCorpus) -> DocumentsOut:
     """Every document's metadata, with its length and passage count."""
     counts = Counter(c.doc_id for c in backend.chunks)
     listed = [document_out(meta, backend.texts[d], counts[d]) for d, meta in backend.documents.items()]
     return DocumentsOut(documents=listed, index_version=backend.version)
 
 
-def document(backend: SearchBackend, doc_id: str) -> DocumentOut:
+def document(backend: IndexedCorpus, doc_id: str) -> DocumentOut:
     known_document(backend, doc_id)
     return document_out(
         backend.documents[doc_id], backend.texts[doc_id], sum(c.doc_id == doc_id for c in backend.chunks),
     )
 
 
-def text_range(backend: SearchBackend, doc_id: str, start: int = 0, end: int | None = None) -> DocumentTextOut:
+def text_range(backend: IndexedCorpus, doc_id: str, start: int = 0, end: int | None = None) -> DocumentTextOut:
     """The exact text between two offsets (to the end of the document when `end` is None)."""
     text = backend.texts[known_document(backend, doc_id)]
     end = len(text) if end is None else end
@@ -51,7 +51,7 @@ def text_range(backend: SearchBackend, doc_id: str, start: int = 0, end: int | N
     return DocumentTextOut(doc_id=doc_id, start=start, end=end, text=text[start:end])
 
 
-def passage(backend: SearchBackend, chunk_id: str) -> PassageRecordOut:
+def passage(backend: IndexedCorpus, chunk_id: str) -> PassageRecordOut:
     """One passage by id, with the ids of the passages before and after it in the same document."""
     position = backend.chunk_positions.get(chunk_id)
     if position is None:

@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
 
-from index.backend import SearchBackend
+from index.backend import IndexedCorpus
 from service import read_model
 from service.asking import Asker
 from service.deps import get_asker
@@ -30,11 +30,11 @@ def as_http_errors() -> Iterator[None]:
         raise HTTPException(422, detail=str(exc)) from exc
 
 
-def backend_of(asker: Annotated[Asker, Depends(get_asker)]) -> SearchBackend:
+def backend_of(asker: Annotated[Asker, Depends(get_asker)]) -> IndexedCorpus:
     return asker.retriever.backend
 
 
-Backend = Annotated[SearchBackend, Depends(backend_of)]
+Backend = Annotated[IndexedCorpus, Depends(backend_of)]
 
 
 @router.get("/v1/documents", response_model=DocumentsOut)
