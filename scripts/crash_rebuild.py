@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 from index import store  # noqa: E402
 from index.documents import load_corpus  # noqa: E402
 from index.faiss_bm25 import load_index  # noqa: E402
+from service.pipeline import search  # noqa: E402
 from service.reloading import clean_leftovers  # noqa: E402
 from service.retrieval import Retriever  # noqa: E402
 from service.runtime import make_embedder  # noqa: E402
@@ -94,7 +95,7 @@ def check(settings: Settings, embedder) -> str | None:  # noqa: ANN001
             return "an unfinished build was left behind"
         load_corpus(settings.corpus)
         backend = load_index(settings.index_dir, model_name=settings.model, verify=True)
-        passages = Retriever(backend, embedder, settings).search("首尔峰会的主题是什么", 1)
+        passages = search(Retriever(backend, embedder, settings), "首尔峰会的主题是什么", 1)
         return (
             None if passages and passages[0].doc_id == "000_4a4f11ac61068251" else "the known question is not answered"
         )

@@ -130,12 +130,15 @@ def test_the_shipped_model_is_what_the_refit_script_makes_from_its_table(tmp_pat
     shipped = json.loads(MODEL_FILE.read_text(encoding="utf-8"))
     rows = script.read_rows(script.TRAINING_FILE)
     refit = script.fit(rows, shipped["trained_on"], shipped["outside"]).to_dict()
-    assert refit["threshold"] == pytest.approx(shipped["threshold"], abs=1e-6)
+    # lbfgs stops within its tolerance, and another CPU's floating-point kernels take another path there
+    # (a Zen 4 EPYC refit a Xeon's coefficients to within 5e-5): the model is the same to well within 1e-3.
+    assert refit["threshold"] == pytest.approx(shipped["threshold"], abs=1e-4)
     for part in ("sentence", "answer", "scope"):
         assert refit[part]["features"] == shipped[part]["features"]
-        for key in ("mean", "scale", "coef"):
+        for key in ("mean", "scale"):
             assert np.allclose(refit[part][key], shipped[part][key], atol=1e-6), (part, key)
-        assert refit[part]["intercept"] == pytest.approx(shipped[part]["intercept"], abs=1e-6)
+        assert np.allclose(refit[part]["coef"], shipped[part]["coef"], atol=1e-3), part
+        assert refit[part]["intercept"] == pytest.approx(shipped[part]["intercept"], abs=1e-3)
 
 
 def test_outside_questions_asked_of_a_training_corpus_join_its_training_sets() -> None:

@@ -20,6 +20,7 @@ from index import store
 from index.faiss_bm25 import load_index
 from index.updates import CorpusUpdater, RebuildFailed, Upload
 from servers import serve, wait_ready
+from service.pipeline import search
 from service.reloading import clean_leftovers
 from service.retrieval import Retriever
 from service.settings import PROJECT_ROOT, Settings
@@ -47,7 +48,7 @@ def serves_seoul(settings: Settings, embedder) -> str:  # noqa: ANN001
     """Start as the server does (clean leftovers, load and verify CURRENT) and answer a known question."""
     clean_leftovers(settings)
     backend = load_index(settings.index_dir, model_name=settings.model, verify=True)
-    passages = Retriever(backend, embedder, settings).search("首尔峰会的主题是什么", 1)
+    passages = search(Retriever(backend, embedder, settings), "首尔峰会的主题是什么", 1)
     assert passages[0].doc_id == SEOUL
     return backend.version
 
