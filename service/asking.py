@@ -3,16 +3,15 @@ question, the parameters and the index version (so a new index never serves old 
 
 from __future__ import annotations
 
-import threading
 import time
+from dataclasses import dataclass, replace
+import threading
 from collections import OrderedDict
 from collections.abc import Hashable
-from contextlib import nullcontext
-from dataclasses import dataclass, replace
 
 from index.normalize import normalize
-from service import pipeline
 from service.answer_scorer import AnswerScorer
+from service import pipeline
 from service.answering import Answer, AnswerPolicy, Verdict
 from service.query import Query
 from service.retrieval import Passage, Retriever
@@ -74,9 +73,6 @@ class Asker:
         self.policy = answer_policy(settings)
         self.scorer = scorer or AnswerScorer.load(settings.answer_model)
         self.cache = LRUCache(settings.cache_size)
-        # Questions computed at once: beyond the cores' worth, more threads only contend for the GIL and the caches.
-        limit = settings.answer_threads
-        self.computing = threading.BoundedSemaphore(limit) if limit else nullcontext()
 
     def ask(
         self, question: str, k: int | None = None, mode: Mode | None = None, doc_ids: frozenset[str] | None = None
@@ -89,9 +85,8 @@ class Asker:
         result = self.cache.get(key) if self.cache.size else None
         cached = result is not None
         if result is None:
-            with self.computing:
-                retrieval = pipeline.retrieve(self.retriever, normalized, k, mode, doc_ids)
-                answer, verdict = pipeline.answer(self.retriever, retrieval, self.policy, self.scorer)
+            retrieval = pipeline.retrieve(self.retriever, normalized, k, mode, doc_ids)
+            answer, verdict = pipeline.answer(self.retriever, retrieval, self.policy, self.scorer)
             result = AskResult(
                 normalized, answer, verdict, retrieval.passages, mode, backend.version, query=retrieval.query
             )
@@ -103,5 +98,4 @@ class Asker:
         self, question: str, k: int | None = None, mode: Mode | None = None, doc_ids: frozenset[str] | None = None
     ) -> list[Passage]:
         """The passages alone (no answer, no cache): what /v1/search, MCP's search and Dify's retrieval return."""
-        with self.computing:
-            return pipeline.search(self.retriever, question, k, mode, doc_ids)
+        return pipeline.search(self.retriever, question, k, mode, doc_ids)

@@ -66,7 +66,7 @@ def candidates(
     depth, backend = retriever.settings.candidates, retriever.backend
     dense = backend.dense(vector, depth, doc_ids) if vector is not None else []
     keyword = backend.keyword(list(query.tokens), depth, doc_ids) if mode != "dense" else []
-    return Hits([h.chunk for h in dense], [h.chunk for h in keyword])
+    return Hits(dense=[h.chunk for h in dense], keyword=[h.chunk for h in keyword])
 
 
 def signals(
@@ -98,13 +98,13 @@ def evidence(retriever: Retriever, rank: int, candidate: Candidate) -> Passage:
     backend = retriever.backend
     chunk = backend.chunks[candidate.position]
     sentences = tuple(s for s in candidate.sentences if not is_caption(backend.sentences[s.position].embed_text))
-    shown = replace(candidate, sentences=sentences)
-    margin = retriever.settings.evidence_margin
-    found = (
-        tuple(Evidence(backend.sentences[s.position], s.score) for s in evidence_of(shown, margin)) if sentences else ()
-    )
+    best = evidence_of(replace(candidate, sentences=sentences), retriever.settings.evidence_margin) if sentences else []
+    found = tuple(Evidence(sentence=backend.sentences[s.position], score=s.score) for s in best)
     meta = backend.documents[chunk.doc_id]
-    return Passage(rank, candidate.position, chunk, candidate.score, meta.title, found, meta.url)
+    return Passage(
+        rank=rank, position=candidate.position, chunk=chunk, score=candidate.score, title=meta.title, evidence=found,
+        url=meta.url,
+    )
 
 
 def retrieve(
@@ -115,14 +115,15 @@ def retrieve(
     k, mode = k or retriever.settings.top_k, mode or retriever.settings.mode
     query = parse(retriever, question)
     if not query.normalized.strip():  # nothing visible is left to search for
-        return Retrieval(query, [], [])
+        return Retrieval(query=query, candidates=[], passages=[])
     vector = encode(retriever, query, mode)  # before the expansion: both model runs back to back are faster
     query = expand(retriever, query, mode)
     hits = candidates(retriever, query, vector, mode, doc_ids)
     named = retriever.people.named_in(query)
     ranked = rank(retriever, query, signals(retriever, query, vector, hits, mode, named), hits, mode, named)
     chosen = diversify(ranked, k, retriever.settings.diversity_margin)
-    return Retrieval(query, ranked, [evidence(retriever, r, c) for r, c in enumerate(chosen, start=1)], vector)
+    passages = [evidence(retriever, rank, candidate) for rank, candidate in enumerate(chosen, start=1)]
+    return Retrieval(query=query, candidates=ranked, passages=passages, vector=vector)
 
 
 def search(

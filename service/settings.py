@@ -115,11 +115,6 @@ class Settings(BaseSettings):
             "of the cores (`govqa serve --workers`); refused when they would not fit in the available memory"
         ),
     )
-    answer_threads: int | None = Field(
-        None, ge=1,
-        description="questions one process computes at once; the others wait their turn (unset: every question "
-        "admitted by GOVQA_MAX_IN_FLIGHT at once)",
-    )
     max_in_flight: int = Field(
         32, ge=1, description="questions answered at once; more get 503 at once instead of waiting",
     )
@@ -291,9 +286,9 @@ GROUPS: dict[str, tuple[str, ...]] = {
         "max_chunk_chars", "torch_threads", "blas_threads", "query_onnx", "query_int8", "bulk_bf16",
     ),
     "Server": (
-        "host", "port", "url", "workers", "answer_threads", "max_in_flight", "shutdown_grace_seconds",
-        "keep_alive_seconds", "header_timeout_seconds", "body_timeout_seconds", "body_min_bytes_per_second",
-        "max_connections", "cors_origins", "public_url", "trusted_proxies", "reload_seconds", "log_level",
+        "host", "port", "url", "workers", "max_in_flight", "shutdown_grace_seconds", "keep_alive_seconds",
+        "header_timeout_seconds", "body_timeout_seconds", "body_min_bytes_per_second", "max_connections",
+        "cors_origins", "public_url", "trusted_proxies", "reload_seconds", "log_level",
     ),
     "Keys and MCP sessions": (
         "api_key", "model_aliases", "admin_key", "mcp_require_key", "mcp_sessions_per_client",

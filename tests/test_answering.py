@@ -190,38 +190,6 @@ def test_cache_serves_a_repeat_without_searching_again(settings, retriever, monk
     assert len(calls) == 2, "other parameters are another entry"
 
 
-@pytest.mark.parametrize(("limit", "most"), [(1, 1), (2, 2)])
-def test_answer_threads_bound_the_questions_computed_at_once(
-    settings, retriever, monkeypatch: pytest.MonkeyPatch, limit: int, most: int,
-) -> None:
-    import threading
-    import time
-    from concurrent.futures import ThreadPoolExecutor
-
-    from service import pipeline
-
-    asker = Asker(retriever, settings.model_copy(update={"answer_threads": limit, "cache_size": 0}))
-    active, seen, lock = [0], [], threading.Lock()
-    original = pipeline.retrieve
-
-    def watched(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
-        with lock:
-            active[0] += 1
-            seen.append(active[0])
-        time.sleep(0.2)  # long enough for every waiting thread to reach the semaphore
-        try:
-            return original(*args, **kwargs)
-        finally:
-            with lock:
-                active[0] -= 1
-
-    monkeypatch.setattr(pipeline, "retrieve", watched)
-    with ThreadPoolExecutor(4) as pool:
-        answers = list(pool.map(asker.ask, ["首尔峰会的主题是什么？"] * 4))
-    assert max(seen) == most and len(seen) == 4
-    assert all(a.answer == answers[0].answer for a in answers)
-
-
 def test_cache_never_serves_an_old_index_version(settings, embedder, corpus_documents, built_index, tmp_path) -> None:
     own = settings.model_copy(update={"index_dir": tmp_path / "index"})
     shutil.copytree(built_index, own.index_dir)
