@@ -12,6 +12,7 @@ import json
 import re
 import shutil
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import urlparse
 
 import anyio
@@ -23,8 +24,8 @@ from mcp import Client
 from playwright.sync_api import Browser, expect
 
 from browser import ask, needs_chromium
-from index.build import build_index
 from index.documents import load_corpus
+from index.updates import CorpusUpdater
 from servers import serve, wait_ready
 from service.settings import PROJECT_ROOT, Settings
 
@@ -104,7 +105,9 @@ def document() -> str:
 
 
 @pytest.fixture(scope="module")
-def hostile_settings(settings: Settings, embedder, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def hostile_settings(
+    settings: Settings, embedder, built_index: Path, tmp_path_factory: pytest.TempPathFactory,
+) -> Settings:
     root = tmp_path_factory.mktemp("injection")
     corpus = root / "corpus"
     shutil.copytree(PROJECT_ROOT / "corpus", corpus)
@@ -117,7 +120,8 @@ def hostile_settings(settings: Settings, embedder, tmp_path_factory: pytest.Temp
     (corpus / "metadata.json").write_text(json.dumps(metadata, ensure_ascii=False, indent=2), encoding="utf-8")
     documents = load_corpus(corpus)
     assert {d.doc_id: d.text for d in documents}[DOC_ID] == INJECTED
-    build_index(documents, embedder, root / "index")
+    shutil.copytree(built_index, root / "index")  # the bundled documents' vectors reused, as an upload's rebuild does
+    CorpusUpdater(corpus, root / "index", embedder).rebuild()
     return settings.model_copy(update={"corpus": corpus, "index_dir": root / "index"})
 
 
