@@ -76,7 +76,7 @@ def signals(
     people = retriever.people
     return score_candidates(
         retriever.backend, people.without_names(query, named), vector, hits.positions, retriever.weights.for_mode(mode),
-        people.byline_tokens, people.byline_names,
+        people.byline_tokens, retriever.naming_author,
     )
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from index.backend import SearchBackend
+from index.backend import IndexedCorpus, SearchBackend
 from service.query import Query
 from service.settings import Mode
 
@@ -83,27 +83,27 @@ def byline_mask(tokens: list[str], bylines: list[frozenset[str]], owners: np.nda
     return per_chunk[:, owners] if len(owners) else np.zeros((len(tokens), 0), dtype=bool)
 
 
-def names_its_author(backend: SearchBackend, rows: np.ndarray, owners: np.ndarray, positions: list[int],
-                     names: Callable[[int], tuple[str, ...]]) -> np.ndarray:
-    """For each candidate sentence: does it name the author of its own chunk (a byline or a biography)?
-    Only the sentences of chunks with an author are read."""
-    of_chunk = [names(p) for p in positions]
-    return np.array([
-        bool(of_chunk[owner]) and any(n in backend.sentences[row].embed_text for n in of_chunk[owner])
-        for row, owner in zip(rows, owners)
-    ], dtype=bool)
+def sentences_naming_their_author(backend: IndexedCorpus, names: Callable[[int], tuple[str, ...]]) -> np.ndarray:
+    """For every sentence of an index: does it name the author of its own chunk (a byline or a biography)?
+    Read once per index version, and only in the chunks that have an author."""
+    marked = np.zeros(len(backend.sentences), dtype=bool)
+    for position, chunk in enumerate(backend.chunks):
+        written = names(position) if chunk.author else ()
+        for row in range(chunk.first_sentence, chunk.last_sentence) if written else ():  # last_sentence: one past
+            marked[row] = any(n in backend.sentences[row].embed_text for n in written)
+    return marked
 
 
 def score_candidates(
     backend: SearchBackend, query: Query, vector: np.ndarray | None, positions: list[int], weights: Weights,
-    bylines: Callable[[int], frozenset[str]] | None = None, names: Callable[[int], tuple[str, ...]] | None = None,
+    bylines: Callable[[int], frozenset[str]] | None = None, naming: np.ndarray | None = None,
 ) -> list[Candidate]:
     """Fuse the four signals for each candidate chunk; best first.
 
     With `bylines` (a chunk's author tokens), a sentence's BM25 leaves out the question's words that name
     its own author: the byline already makes every chunk of the essay match them, so the one sentence that
-    repeats the name (the author's biography) gains nothing over the sentences that answer. With `names`
-    (a chunk's author names as written), a sentence that names its own author counts for half its BM25:
+    repeats the name (the author's biography) gains nothing over the sentences that answer. With `naming`
+    (sentences_naming_their_author, by sentence row), a sentence that names its own author counts for half its BM25:
     a biography also matches a question's words for the author's institution ("according to X of CIGI")."""
     if not positions:
         return []
@@ -116,10 +116,8 @@ def score_candidates(
     if bylines is not None:
         sent_bm25 = np.where(byline_mask(tokens, [bylines(p) for p in positions], owners), 0.0, sent_bm25)
     sent_bm25 = sent_bm25.sum(axis=0)
-    if names is not None:
-        sent_bm25 = np.where(
-            names_its_author(backend, rows, owners, positions, names), BIOGRAPHY_WEIGHT * sent_bm25, sent_bm25
-        )
+    if naming is not None:
+        sent_bm25 = np.where(naming[rows], BIOGRAPHY_WEIGHT * sent_bm25, sent_bm25)
 
     sentence_score = weights.sentence_dense * zscore(sent_cos) + weights.sentence_keyword * zscore(sent_bm25)
     best_cos = np.full(len(positions), -np.inf)

@@ -14,7 +14,7 @@ from index.embedding import Embedder
 from service.expansion import WordNeighbours
 from service.people import People
 from service.query import Query
-from service.ranking import Candidate, ScoredSentence, Weights
+from service.ranking import Candidate, ScoredSentence, Weights, sentences_naming_their_author
 from service.settings import Settings
 
 EVIDENCE_PER_PASSAGE = 3
@@ -104,6 +104,7 @@ class Retriever:
             settings.weight_sentence_dense, settings.weight_sentence_keyword,
         )
         self.people = People.build([c.author for c in backend.chunks], backend.tokenize)
+        self.naming_author = sentences_naming_their_author(backend, self.people.byline_names)
         self.neighbours = WordNeighbours(backend, embedder, settings.expand_threshold, settings.expand_words)
 
     def chunk_text(self, position: int) -> str:

@@ -94,15 +94,18 @@ def test_an_authors_own_name_lifts_no_single_sentence_of_the_essay(retriever) ->
 def test_a_sentence_naming_its_own_author_is_marked_as_biography(retriever) -> None:
     import numpy as np
 
-    from service.ranking import names_its_author
+    from service.ranking import sentences_naming_their_author
 
     backend = retriever.backend
     bio = next(i for i, s in enumerate(backend.sentences) if "贝格斯 (Duncan Cass-Beggs)" in s.text)
     chunk = backend.sentences[bio].chunk
     assert "邓肯·卡斯-贝格斯" in retriever.people.byline_names(chunk)
     other = next(i for i, s in enumerate(backend.sentences) if s.chunk == chunk and i != bio and "贝格斯" not in s.text)
-    marked = names_its_author(backend, np.array([bio, other]), np.array([0, 0]), [chunk], retriever.people.byline_names)
-    assert marked.tolist() == [True, False]
+    marked = sentences_naming_their_author(backend, retriever.people.byline_names)
+    assert marked[bio] and not marked[other]
+    assert np.array_equal(marked, retriever.naming_author)
+    authorless = [row for row, s in enumerate(backend.sentences) if not backend.chunks[s.chunk].author]
+    assert authorless and not marked[authorless].any()
 
 
 def test_people_first_keeps_each_groups_order() -> None:
