@@ -195,11 +195,14 @@ class SentenceTransformerEmbedder:
             return None
         from index.onnx_query import PROBE, load_or_export, open_checked
 
-        encoder = open_checked(self.config, remembered_fingerprint(Path(self.name)), self.threads, self.query_int8)
+        def checked_earlier():  # noqa: ANN202 - an OnnxQueryEncoder or None
+            return open_checked(self.config, remembered_fingerprint(Path(self.name)), self.threads, self.query_int8)
+
+        encoder = checked_earlier()
         if encoder is not None:
             return encoder
         with file_lock(self.config.directory / "onnx" / "export.lock"):  # one process exports; the others open its file
-            encoder = open_checked(self.config, remembered_fingerprint(Path(self.name)), self.threads, self.query_int8)
+            encoder = checked_earlier()
             if encoder is not None:
                 return encoder
             reference = self.model.encode([PROBE], normalize_embeddings=True, convert_to_numpy=True)[0]
